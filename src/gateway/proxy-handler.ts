@@ -1,0 +1,249 @@
+// Prediction traffic: decide the arm, record the exposure, stream the request to the arm's upstream
+// and its answer back. Works on the raw Node request/response: this is the hot path.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream';
+import { decide } from '../core/decision.js';
+import { ApiError, toApiError } from '../errors/api-error.js';
+import type { CompiledArm, CompiledExperiment } from '../routing/compiled-experiment.js';
+import type { RouteMatch } from '../routing/route-table.js';
+import type { EventStore } from '../store/event-store.js';
+import type { RequestObserver } from '../telemetry/request-record.js';
+import { endToEndHeaders, forwardedFor, GATEWAY_REQUEST_HEADERS } from '../proxy/headers.js';
+import {
+  BodyTooLargeError,
+  capped,
+  declaredLength,
+  hasNoBody,
+  readBounded,
+  tooLarge,
+} from '../proxy/request-body.js';
+import { isRetryableStatus, upstreamError } from '../proxy/upstream-errors.js';
+import type { UpstreamResponse, Upstreams } from '../proxy/upstream-pools.js';
+import { sendError } from './node-response.js';
+import { requestIdFrom, type RequestIdGenerator } from './request-id.js';
+import { describeUnit, readUnitId } from './unit-id.js';
+
+export interface ProxyHandlerDeps {
+  readonly upstreams: Upstreams;
+  readonly store: EventStore;
+  /** Largest request body accepted, in bytes. */
+  readonly maxBodyBytes: number;
+  readonly requestId: RequestIdGenerator;
+  /** Wall clock for exposure timestamps. @default Date.now */
+  readonly now?: () => number;
+  /** Monotonic clock in ms for durations. @default performance.now */
+  readonly monotonic?: () => number;
+  readonly observe?: RequestObserver;
+}
+
+interface Attempt {
+  readonly response: UpstreamResponse;
+  readonly arm: CompiledArm;
+  readonly fallback: boolean;
+}
+
+const FORCE_HEADER = 'x-abgate-force-arm';
+
+/** Joins the upstream's base path and the rest of the request path (+ query); never empty. */
+function upstreamPath(basePath: string, restAndQuery: string): string {
+  const joined = basePath + restAndQuery;
+  return joined === '' || joined.startsWith('?') ? `/${joined}` : joined;
+}
+
+export class ProxyHandler {
+  private readonly now: () => number;
+  private readonly monotonic: () => number;
+
+  constructor(private readonly deps: ProxyHandlerDeps) {
+    this.now = deps.now ?? Date.now;
+    this.monotonic = deps.monotonic ?? (() => performance.now());
+  }
+
+  /** Serves one request for `match`; `query` is the raw query string including "?" (or ""). */
+  handle(req: IncomingMessage, res: ServerResponse, match: RouteMatch, query: string): void {
+    const start = this.monotonic();
+    const requestId = requestIdFrom(req.headers['x-request-id'], this.deps.requestId);
+    this.serve(req, res, match, query, requestId, start).catch((err: unknown) => {
+      // serve() answers every expected failure itself; this is the last line of defence.
+      this.fail(req, res, match.experiment, requestId, start, err);
+    });
+  }
+
+  private async serve(
+    req: IncomingMessage,
+    res: ServerResponse,
+    match: RouteMatch,
+    query: string,
+    requestId: string,
+    start: number,
+  ): Promise<void> {
+    const exp = match.experiment;
+    const def = exp.definition;
+
+    const forcedName = req.headers[FORCE_HEADER];
+    let forcedIndex: number | undefined;
+    if (forcedName !== undefined) {
+      const name = Array.isArray(forcedName) ? forcedName[0] : forcedName;
+      forcedIndex = name === undefined ? undefined : exp.armIndexByName.get(name);
+      if (forcedIndex === undefined) {
+        const known = exp.arms.map((a) => a.name).join(', ');
+        throw new ApiError('unknown_arm', `${FORCE_HEADER}: experiment "${exp.id}" has no arm "${name}" (arms: ${known})`);
+      }
+    }
+
+    const unitId = readUnitId(def.unit, req.headers, query.length > 1 ? query.slice(1) : '');
+    if (unitId === undefined && forcedIndex === undefined && def.missing_unit === 'reject') {
+      throw new ApiError(
+        'missing_unit',
+        `experiment "${exp.id}" needs a user id in ${describeUnit(def.unit)} (non-empty, at most 256 characters)`,
+      );
+    }
+
+    const declared = declaredLength(req);
+    if (declared !== undefined && declared > this.deps.maxBodyBytes) throw tooLarge(this.deps.maxBodyBytes);
+
+    const decision = decide(exp.allocation, def.status, unitId, forcedIndex);
+    const arm = exp.arms[decision.armIndex]!;
+    if (decision.exposure) {
+      // The assignment is the exposure (intention to treat), whatever the upstream answers.
+      this.deps.store.recordExposure({ experiment: exp.id, arm: arm.name, userId: unitId!, timestamp: this.now() });
+    }
+
+    const controller = new AbortController();
+    res.once('close', () => {
+      if (!res.writableFinished) controller.abort();
+    });
+
+    const canFallBack = arm.fallbackToControl && arm !== exp.control;
+    const headers = this.upstreamHeaders(req, exp, requestId);
+    const path = match.rest + query;
+    const upstreamStart = this.monotonic();
+    let attempt: Attempt;
+    try {
+      attempt = canFallBack
+        ? await this.withFallback(req, exp, arm, headers, path, controller.signal)
+        : {
+            response: await this.send(arm, req.method ?? 'GET', headers, path, this.streamBody(req), controller.signal),
+            arm,
+            fallback: false,
+          };
+    } catch (err) {
+      if (err instanceof BodyTooLargeError) throw tooLarge(this.deps.maxBodyBytes);
+      if (err instanceof ApiError) throw err;
+      throw upstreamError(err, arm.name, arm.timeoutMs);
+    }
+    const upstreamMs = this.monotonic() - upstreamStart;
+
+    const { response } = attempt;
+    const out = endToEndHeaders(response.headers);
+    out['x-abgate-experiment'] = exp.id;
+    out['x-abgate-arm'] = attempt.arm.name;
+    out['x-request-id'] = requestId;
+    if (decision.reason === 'forced') out['x-abgate-forced'] = '1';
+    if (attempt.fallback) out['x-abgate-fallback'] = '1';
+    res.writeHead(response.statusCode, out);
+    pipeline(response.body, res, (err) => {
+      this.deps.observe?.({
+        requestId,
+        method: req.method ?? 'GET',
+        experiment: exp.id,
+        arm: attempt.arm.name,
+        status: response.statusCode,
+        upstreamMs,
+        totalMs: this.monotonic() - start,
+        exposure: decision.exposure,
+        forced: decision.reason === 'forced',
+        fallback: attempt.fallback,
+        ...(attempt.fallback ? { fallbackFrom: arm.name } : {}),
+        ...(err ? { errorCode: 'response_stream_failed' } : {}),
+      });
+    });
+  }
+
+  private upstreamHeaders(req: IncomingMessage, exp: CompiledExperiment, requestId: string) {
+    const headers = endToEndHeaders(req.headers, GATEWAY_REQUEST_HEADERS);
+    const xff = forwardedFor(req.headers, req.socket.remoteAddress);
+    if (xff !== undefined) headers['x-forwarded-for'] = xff;
+    if (req.headers.host !== undefined) headers['x-forwarded-host'] = req.headers.host;
+    headers['x-request-id'] = requestId;
+    headers['x-abgate-experiment'] = exp.id;
+    return headers;
+  }
+
+  /** The request body as a capped stream, or null when there is none. */
+  private streamBody(req: IncomingMessage): AsyncIterable<Buffer> | IncomingMessage | null {
+    if (hasNoBody(req)) return null;
+    // A declared length was checked already and Node enforces it; only chunked bodies need counting.
+    return declaredLength(req) !== undefined ? req : capped(req, this.deps.maxBodyBytes);
+  }
+
+  private send(
+    arm: CompiledArm,
+    method: string,
+    headers: Record<string, string | string[]>,
+    path: string,
+    body: AsyncIterable<Buffer> | IncomingMessage | Buffer | null,
+    signal: AbortSignal,
+  ): Promise<UpstreamResponse> {
+    headers['x-abgate-arm'] = arm.name;
+    return this.deps.upstreams.request({
+      origin: arm.origin,
+      path: upstreamPath(arm.basePath, path),
+      method,
+      headers,
+      body,
+      timeoutMs: arm.timeoutMs,
+      signal,
+    });
+  }
+
+  /** Tries `arm`; on a connect error, timeout or 5xx, replays the buffered request once on control. */
+  private async withFallback(
+    req: IncomingMessage,
+    exp: CompiledExperiment,
+    arm: CompiledArm,
+    headers: Record<string, string | string[]>,
+    path: string,
+    signal: AbortSignal,
+  ): Promise<Attempt> {
+    const method = req.method ?? 'GET';
+    const body = hasNoBody(req) ? null : await readBounded(req, this.deps.maxBodyBytes);
+    try {
+      const response = await this.send(arm, method, headers, path, body, signal);
+      if (!isRetryableStatus(response.statusCode)) return { response, arm, fallback: false };
+      await response.body.dump();
+    } catch (err) {
+      if (signal.aborted) throw err;
+    }
+    try {
+      return { response: await this.send(exp.control, method, headers, path, body, signal), arm: exp.control, fallback: true };
+    } catch (err) {
+      throw upstreamError(err, exp.control.name, exp.control.timeoutMs);
+    }
+  }
+
+  private fail(
+    req: IncomingMessage,
+    res: ServerResponse,
+    exp: CompiledExperiment,
+    requestId: string,
+    start: number,
+    cause: unknown,
+  ): void {
+    const err = toApiError(cause);
+    const headers: Record<string, string> = { 'x-abgate-experiment': exp.id };
+    // An unread or partly read body would otherwise have to be drained before the next request.
+    if (err.code === 'payload_too_large' || !req.complete) headers.connection = 'close';
+    sendError(res, err, requestId, headers);
+    this.deps.observe?.({
+      requestId,
+      method: req.method ?? 'GET',
+      experiment: exp.id,
+      ...(typeof err.details?.arm === 'string' ? { arm: err.details.arm } : {}),
+      status: err.status,
+      totalMs: this.monotonic() - start,
+      errorCode: err.code,
+      ...(err === cause ? {} : { cause }),
+    });
+  }
+}

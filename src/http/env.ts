@@ -1,0 +1,8 @@
+// Types of the Hono app: the services it is built with and the per-request variables.
+import type { HttpBindings } from '@hono/node-server';
+import type { Services } from '../services.js';
+
+export interface AppEnv {
+  Bindings: HttpBindings;
+  Variables: { requestId: string; services: Services };
+}

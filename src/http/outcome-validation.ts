@@ -1,0 +1,84 @@
+// Validates outcome events one by one and resolves the experiments each may count in.
+// One bad event is rejected with its index; it never takes the good ones down with it.
+import { z } from 'zod';
+import type { ExperimentCatalog } from '../routing/catalog.js';
+import type { OutcomeRecord, OutcomeTarget } from '../store/event-store.js';
+import { MAX_UNIT_ID_LENGTH } from '../gateway/unit-id.js';
+import { describeIssues } from './read-json.js';
+
+export const outcomeEventSchema = z.strictObject({
+  user_id: z.string().min(1).max(MAX_UNIT_ID_LENGTH),
+  metric: z.string().min(1).max(128),
+  /** binomial: 0 or 1 (default 1); continuous: any finite number (required). */
+  value: z.number().finite().optional(),
+  experiment: z.string().min(1).optional(),
+  event_id: z.string().min(1).max(256).optional(),
+  /** Milliseconds since the epoch or an ISO 8601 date-time; defaults to the time received. */
+  timestamp: z.union([z.number().int().nonnegative(), z.iso.datetime({ offset: true })]).optional(),
+});
+
+export type RejectionCode = 'invalid_event' | 'unknown_metric' | 'unknown_experiment' | 'invalid_value';
+
+export interface Rejection {
+  readonly index: number;
+  readonly code: RejectionCode;
+  readonly message: string;
+}
+
+export type Validated = { record: OutcomeRecord } | { rejection: Rejection };
+
+function targetsFor(
+  catalog: ExperimentCatalog,
+  metric: string,
+  experiment: string | undefined,
+): OutcomeTarget[] | { code: RejectionCode; message: string } {
+  const all = catalog.targetsFor(metric);
+  if (experiment === undefined) {
+    if (all.length === 0) {
+      return { code: 'unknown_metric', message: `no running experiment tracks metric "${metric}"` };
+    }
+    return [...all];
+  }
+  const exp = catalog.byId.get(experiment);
+  if (!exp || !catalog.isCollecting(exp)) {
+    return { code: 'unknown_experiment', message: `no running experiment "${experiment}"` };
+  }
+  const own = all.filter((t) => t.experiment === experiment);
+  if (own.length === 0) {
+    return { code: 'unknown_metric', message: `experiment "${experiment}" does not track metric "${metric}"` };
+  }
+  return own;
+}
+
+export function validateOutcome(catalog: ExperimentCatalog, raw: unknown, index: number, now: number): Validated {
+  const parsed = outcomeEventSchema.safeParse(raw);
+  if (!parsed.success) {
+    return { rejection: { index, code: 'invalid_event', message: describeIssues(parsed.error.issues) } };
+  }
+  const e = parsed.data;
+  const targets = targetsFor(catalog, e.metric, e.experiment);
+  if (!Array.isArray(targets)) return { rejection: { index, ...targets } };
+  const binomial = targets.some((t) => t.metricType === 'binomial');
+  const continuous = targets.some((t) => t.metricType === 'continuous');
+  if (binomial && e.value !== undefined && e.value !== 0 && e.value !== 1) {
+    return {
+      rejection: { index, code: 'invalid_value', message: `metric "${e.metric}" is binomial: value must be 0 or 1` },
+    };
+  }
+  if (continuous && e.value === undefined) {
+    return {
+      rejection: { index, code: 'invalid_value', message: `metric "${e.metric}" is continuous: value is required` },
+    };
+  }
+  const timestamp = e.timestamp === undefined ? now : typeof e.timestamp === 'number' ? e.timestamp : Date.parse(e.timestamp);
+  return {
+    record: {
+      userId: e.user_id,
+      metric: e.metric,
+      value: e.value ?? 1,
+      eventId: e.event_id,
+      timestamp,
+      targets,
+    },
+  };
+}

@@ -1,0 +1,19 @@
+// Liveness (/healthz) and readiness (/readyz, with event-store details) probes.
+import { Hono } from 'hono';
+import type { AppEnv } from '../env.js';
+
+export const healthRoutes = new Hono<AppEnv>()
+  .get('/healthz', (c) => c.json({ status: 'ok' }))
+  .get('/readyz', (c) => {
+    const { store, catalog } = c.var.services;
+    const s = store.status();
+    // The gateway stays ready without its store: assignment is pure and events queue.
+    return c.json({
+      status: 'ready',
+      experiments: catalog.routes.size,
+      store: {
+        ...s,
+        status: s.connected ? 'up' : 'down',
+      },
+    });
+  });
