@@ -42,7 +42,7 @@ export function createLogger(settings: Pick<Settings, 'logLevel'>): Logger {
   // Asynchronous destination: logging must not block the request path. Flushed on shutdown.
   return pino(
     { level: settings.logLevel, base: { pid: process.pid }, timestamp: pino.stdTimeFunctions.isoTime },
-    pino.destination({ dest: 1, sync: false, minLength: 4096 }),
+    pino.destination({ dest: 1, sync: false }),
   );
 }
 

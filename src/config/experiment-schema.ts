@@ -15,17 +15,22 @@ const headerName = z
   .regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be a valid HTTP header name')
   .transform((h) => h.toLowerCase());
 
-const upstreamUrl = z
-  .string()
-  .refine((s) => {
-    try {
-      const u = new URL(s);
-      return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
-    } catch {
-      return false;
-    }
-  }, 'must be an absolute http(s) URL, e.g. http://127.0.0.1:9001/predict')
-  .refine((s) => !new URL(s).search && !new URL(s).hash, 'must not carry a query string or fragment');
+function parseUrl(s: string): URL | undefined {
+  try {
+    return new URL(s);
+  } catch {
+    return undefined;
+  }
+}
+
+const upstreamUrl = z.string().superRefine((s, ctx) => {
+  const u = parseUrl(s);
+  if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:') || u.hostname === '') {
+    ctx.addIssue({ code: 'custom', message: 'must be an absolute http(s) URL, e.g. http://127.0.0.1:9001/predict' });
+  } else if (u.search || u.hash) {
+    ctx.addIssue({ code: 'custom', message: 'must not carry a query string or fragment' });
+  }
+});
 
 const routePath = z
   .string()

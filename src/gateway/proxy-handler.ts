@@ -17,7 +17,7 @@ import {
   readBounded,
   tooLarge,
 } from '../proxy/request-body.js';
-import { isRetryableStatus, upstreamError } from '../proxy/upstream-errors.js';
+import { isRetryableStatus, isTimeout, upstreamError, UpstreamTimeoutError } from '../proxy/upstream-errors.js';
 import type { UpstreamResponse, Upstreams } from '../proxy/upstream-pools.js';
 import { sendError } from './node-response.js';
 import { requestIdFrom, type RequestIdGenerator } from './request-id.js';
@@ -43,6 +43,14 @@ interface Attempt {
 }
 
 const FORCE_HEADER = 'x-abgate-force-arm';
+
+interface InFlight {
+  current: AbortController | undefined;
+}
+
+function abortOnTimeout(controller: AbortController): void {
+  controller.abort(new UpstreamTimeoutError());
+}
 
 /** Joins the upstream's base path and the rest of the request path (+ query); never empty. */
 function upstreamPath(basePath: string, restAndQuery: string): string {
@@ -109,9 +117,10 @@ export class ProxyHandler {
       this.deps.store.recordExposure({ experiment: exp.id, arm: arm.name, userId: unitId!, timestamp: this.now() });
     }
 
-    const controller = new AbortController();
+    // The attempt under way, so a client that goes away cancels it.
+    const inFlight: InFlight = { current: undefined };
     res.once('close', () => {
-      if (!res.writableFinished) controller.abort();
+      if (!res.writableFinished) inFlight.current?.abort();
     });
 
     const canFallBack = arm.fallbackToControl && arm !== exp.control;
@@ -121,9 +130,9 @@ export class ProxyHandler {
     let attempt: Attempt;
     try {
       attempt = canFallBack
-        ? await this.withFallback(req, exp, arm, headers, path, controller.signal)
+        ? await this.withFallback(req, exp, arm, headers, path, inFlight)
         : {
-            response: await this.send(arm, req.method ?? 'GET', headers, path, this.streamBody(req), controller.signal),
+            response: await this.send(arm, req.method ?? 'GET', headers, path, this.streamBody(req), inFlight),
             arm,
             fallback: false,
           };
@@ -177,24 +186,34 @@ export class ProxyHandler {
     return declaredLength(req) !== undefined ? req : capped(req, this.deps.maxBodyBytes);
   }
 
-  private send(
+  /** One upstream attempt, aborted after the arm's timeout (a native timer: precise to the millisecond). */
+  private async send(
     arm: CompiledArm,
     method: string,
     headers: Record<string, string | string[]>,
     path: string,
     body: AsyncIterable<Buffer> | IncomingMessage | Buffer | null,
-    signal: AbortSignal,
+    inFlight: InFlight,
   ): Promise<UpstreamResponse> {
     headers['x-abgate-arm'] = arm.name;
-    return this.deps.upstreams.request({
-      origin: arm.origin,
-      path: upstreamPath(arm.basePath, path),
-      method,
-      headers,
-      body,
-      timeoutMs: arm.timeoutMs,
-      signal,
-    });
+    const controller = new AbortController();
+    inFlight.current = controller;
+    const timer = setTimeout(abortOnTimeout, arm.timeoutMs, controller);
+    try {
+      return await this.deps.upstreams.request({
+        origin: arm.origin,
+        path: upstreamPath(arm.basePath, path),
+        method,
+        headers,
+        body,
+        timeoutMs: arm.timeoutMs,
+        signal: controller.signal,
+      });
+    } catch (err) {
+      throw controller.signal.reason instanceof UpstreamTimeoutError ? controller.signal.reason : err;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Tries `arm`; on a connect error, timeout or 5xx, replays the buffered request once on control. */
@@ -204,19 +223,20 @@ export class ProxyHandler {
     arm: CompiledArm,
     headers: Record<string, string | string[]>,
     path: string,
-    signal: AbortSignal,
+    inFlight: InFlight,
   ): Promise<Attempt> {
     const method = req.method ?? 'GET';
     const body = hasNoBody(req) ? null : await readBounded(req, this.deps.maxBodyBytes);
     try {
-      const response = await this.send(arm, method, headers, path, body, signal);
+      const response = await this.send(arm, method, headers, path, body, inFlight);
       if (!isRetryableStatus(response.statusCode)) return { response, arm, fallback: false };
       await response.body.dump();
     } catch (err) {
-      if (signal.aborted) throw err;
+      if (err instanceof BodyTooLargeError || (inFlight.current?.signal.aborted && !isTimeout(err))) throw err;
     }
     try {
-      return { response: await this.send(exp.control, method, headers, path, body, signal), arm: exp.control, fallback: true };
+      const response = await this.send(exp.control, method, headers, path, body, inFlight);
+      return { response, arm: exp.control, fallback: true };
     } catch (err) {
       throw upstreamError(err, exp.control.name, exp.control.timeoutMs);
     }

@@ -1,7 +1,18 @@
 // Classifies upstream failures: which become 504, which 502, and which may fall back to control.
 import { ApiError } from '../errors/api-error.js';
 
-const TIMEOUT_CODES = new Set(['UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'UND_ERR_CONNECT_TIMEOUT']);
+const TIMEOUT_CODES = new Set([
+  'ABGATE_UPSTREAM_TIMEOUT',
+  'UND_ERR_HEADERS_TIMEOUT',
+  'UND_ERR_BODY_TIMEOUT',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+/** The arm's timeout_ms elapsed before its response headers arrived. */
+export class UpstreamTimeoutError extends Error {
+  override readonly name = 'UpstreamTimeoutError';
+  readonly code = 'ABGATE_UPSTREAM_TIMEOUT';
+}
 
 function codeOf(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null)?.code;

@@ -52,7 +52,8 @@ export class UpstreamPools implements Upstreams {
       method: req.method as Dispatcher.HttpMethod,
       headers: req.headers,
       body: req.body as Dispatcher.DispatchOptions['body'],
-      headersTimeout: req.timeoutMs,
+      // The caller enforces timeoutMs precisely; undici's own timer (1 s resolution) is a backstop.
+      headersTimeout: req.timeoutMs + 1_000,
       bodyTimeout: req.timeoutMs,
       signal: req.signal,
     });

@@ -1,0 +1,47 @@
+// The Hono app in-process (app.request), with services built around the given experiment documents.
+import { pino } from 'pino';
+import { loadSettings, type Settings } from '../../src/config/settings.js';
+import { createApp } from '../../src/http/app.js';
+import { createServices, type ServiceOverrides, type Services } from '../../src/services.js';
+import { MemoryEventStore } from '../../src/store/memory-event-store.js';
+import { experimentsFrom } from './gateway.js';
+
+export async function testApp(
+  docs: unknown[],
+  settings: Partial<Record<keyof Settings, unknown>> = {},
+  overrides: ServiceOverrides = {},
+) {
+  const store = overrides.store ?? new MemoryEventStore();
+  const services: Services = await createServices(loadSettings({}, { logLevel: 'silent', ...settings }), experimentsFrom(docs), {
+    logger: pino({ level: 'silent' }),
+    processMetrics: false,
+    store,
+    ...overrides,
+  });
+  const app = createApp(services);
+  const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+    app.request(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+  return { app, services, store, post };
+}
+
+/** An experiment document with two arms on unreachable upstreams (API tests never proxy). */
+export function apiExperiment(overrides: Record<string, unknown> = {}) {
+  return {
+    id: 'exp',
+    status: 'running',
+    route: { path: '/exp' },
+    arms: [
+      { name: 'control', upstream: 'http://127.0.0.1:9/a' },
+      { name: 'treatment', upstream: 'http://127.0.0.1:9/b' },
+    ],
+    metrics: [
+      { name: 'click', type: 'binomial' },
+      { name: 'revenue', type: 'continuous' },
+    ],
+    ...overrides,
+  };
+}
