@@ -65,7 +65,10 @@ export async function createServices(
     }
   }
   const metrics = new GatewayMetrics(baseStore, { processMetrics: overrides.processMetrics ?? true });
-  const log = requestLogger(logger, { sampleRate: settings.logSampleRate, random: overrides.random ?? Math.random });
+  const log = requestLogger(logger, {
+    sampleRate: settings.logSampleRate,
+    random: overrides.random ?? Math.random,
+  });
   return {
     settings,
     catalog: new ExperimentCatalog(experiments),

@@ -12,7 +12,10 @@ export const COMMANDS: Readonly<Record<string, { run: Command; summary: string }
   serve: { run: serveCommand, summary: 'run the gateway' },
   start: { run: startCommand, summary: 'run the demo model variants and the gateway (npm start)' },
   validate: { run: validateCommand, summary: 'check experiment files: abgate validate [dir]' },
-  'model-server': { run: modelServerCommand, summary: 'run one demo model variant: --variant v1|v2 [--port N]' },
+  'model-server': {
+    run: modelServerCommand,
+    summary: 'run one demo model variant: --variant v1|v2 [--port N]',
+  },
 };
 
 function usage(): string {

@@ -11,7 +11,8 @@ export async function modelServerCommand(args: string[]): Promise<undefined> {
     'latency-ms': { type: 'string' },
   });
   const variant = values.variant as Variant | undefined;
-  if (!variant || !VARIANTS.includes(variant)) throw new UsageError(`--variant must be one of ${VARIANTS.join(', ')}`);
+  if (!variant || !VARIANTS.includes(variant))
+    throw new UsageError(`--variant must be one of ${VARIANTS.join(', ')}`);
   const { server, port } = await startModelServer({
     variant,
     port: intFlag(values.port, 'port'),

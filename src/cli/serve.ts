@@ -46,7 +46,9 @@ export async function runGateway(settings: Settings): Promise<Gateway> {
   services.logger.info(
     {
       port,
-      experiments: experiments.map((e) => `${e.definition.id} (${e.definition.status}) ${e.definition.route.path}`),
+      experiments: experiments.map(
+        (e) => `${e.definition.id} (${e.definition.status}) ${e.definition.route.path}`,
+      ),
       store: services.store.status().backend,
     },
     `abgate listening on http://${settings.host}:${port}`,

@@ -5,7 +5,10 @@ import { runGateway, serveSettings } from './serve.js';
 export async function startCommand(args: string[]): Promise<number | undefined> {
   const settings = serveSettings(args);
   if (!settings) return 0;
-  const models = await Promise.all([startModelServer({ variant: 'v1' }), startModelServer({ variant: 'v2' })]);
+  const models = await Promise.all([
+    startModelServer({ variant: 'v1' }),
+    startModelServer({ variant: 'v2' }),
+  ]);
   const gateway = await runGateway(settings);
   gateway.services.logger.info(
     { models: models.map((m) => m.port) },

@@ -7,7 +7,9 @@ export async function validateCommand(args: string[]): Promise<number> {
   const dir = positionals[0] ?? process.env.ABGATE_EXPERIMENTS ?? './experiments';
   const loaded = await loadExperiments(dir);
   for (const { file, definition: d } of loaded) {
-    console.log(`ok  ${file}: ${d.id} (${d.status}) ${d.route.path} → ${d.arms.map((a) => `${a.name}:${a.weight}`).join(' ')}`);
+    console.log(
+      `ok  ${file}: ${d.id} (${d.status}) ${d.route.path} → ${d.arms.map((a) => `${a.name}:${a.weight}`).join(' ')}`,
+    );
   }
   console.log(`${loaded.length} experiment file(s) valid in ${dir}`);
   return 0;

@@ -54,21 +54,51 @@ describe('experiment schema', () => {
   it.each([
     [{ ...valid, id: 'Bad Id' }, 'exp.yaml: id: must be a slug'],
     [{ ...valid, status: 'live' }, 'exp.yaml: status:'],
-    [{ ...valid, route: { path: '/api/v1/predict' } }, 'exp.yaml: route.path: must not be under a reserved gateway path'],
+    [
+      { ...valid, route: { path: '/api/v1/predict' } },
+      'exp.yaml: route.path: must not be under a reserved gateway path',
+    ],
     [{ ...valid, route: { path: '/metrics' } }, 'route.path: must not be under a reserved'],
     [{ ...valid, route: { path: 'models' } }, 'route.path: must be an absolute URL path'],
     [{ ...valid, traffic: 120 }, 'exp.yaml: traffic:'],
     [{ ...valid, arms: [valid.arms[0]] }, 'exp.yaml: arms: needs at least two arms'],
     [{ ...valid, arms: [valid.arms[0], valid.arms[0]] }, 'exp.yaml: arms.1.name: duplicate arm name "a"'],
     [{ ...valid, arms: [valid.arms[0], { ...valid.arms[1], weight: -1 }] }, 'exp.yaml: arms.1.weight:'],
-    [{ ...valid, arms: [valid.arms[0], { ...valid.arms[1], upstream: 'ftp://x/y' }] }, 'arms.1.upstream: must be an absolute http(s) URL'],
-    [{ ...valid, arms: [valid.arms[0], { ...valid.arms[1], upstream: '/relative' }] }, 'arms.1.upstream: must be an absolute'],
-    [{ ...valid, arms: [{ ...valid.arms[0], fallback: 'control' }, valid.arms[1]] }, 'arms.0.fallback: the control arm cannot fall back'],
-    [{ ...valid, arms: [{ ...valid.arms[0], control: true }, { ...valid.arms[1], control: true }] }, 'arms: only one arm may be marked control'],
+    [
+      { ...valid, arms: [valid.arms[0], { ...valid.arms[1], upstream: 'ftp://x/y' }] },
+      'arms.1.upstream: must be an absolute http(s) URL',
+    ],
+    [
+      { ...valid, arms: [valid.arms[0], { ...valid.arms[1], upstream: '/relative' }] },
+      'arms.1.upstream: must be an absolute',
+    ],
+    [
+      { ...valid, arms: [{ ...valid.arms[0], fallback: 'control' }, valid.arms[1]] },
+      'arms.0.fallback: the control arm cannot fall back',
+    ],
+    [
+      {
+        ...valid,
+        arms: [
+          { ...valid.arms[0], control: true },
+          { ...valid.arms[1], control: true },
+        ],
+      },
+      'arms: only one arm may be marked control',
+    ],
     [{ ...valid, hash_version: 7 }, 'exp.yaml: hash_version: unknown hash version'],
     [{ ...valid, unit: { header: 'x-user-id', cookie: 'u' } }, 'exp.yaml: unit:'],
     [{ ...valid, metrics: [{ name: 'm', type: 'ratio' }] }, 'exp.yaml: metrics.0.type:'],
-    [{ ...valid, metrics: [{ name: 'm', type: 'binomial' }, { name: 'm', type: 'continuous' }] }, 'metrics.1.name: duplicate metric "m"'],
+    [
+      {
+        ...valid,
+        metrics: [
+          { name: 'm', type: 'binomial' },
+          { name: 'm', type: 'continuous' },
+        ],
+      },
+      'metrics.1.name: duplicate metric "m"',
+    ],
     [{ ...valid, surprise: true }, 'exp.yaml: (root): Unrecognized key: "surprise"'],
   ])('rejects %# with a message naming file, field and reason', (doc, expected) => {
     expect(problems(doc).join('\n')).toContain(expected);
@@ -109,7 +139,9 @@ describe('loadExperiments', () => {
   });
 
   it('names a folder it cannot read', async () => {
-    await expect(loadExperiments('/no/such/folder')).rejects.toThrow(/cannot read the experiments folder \(ENOENT\)/);
+    await expect(loadExperiments('/no/such/folder')).rejects.toThrow(
+      /cannot read the experiments folder \(ENOENT\)/,
+    );
   });
 
   it('accepts the shipped examples', async () => {

@@ -8,7 +8,10 @@ export const RESERVED_PATHS = ['/api', '/reports', '/healthz', '/readyz', '/metr
 
 const slug = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9_-]{0,62}$/, 'must be a slug: lowercase letters, digits, "-" or "_", at most 63 chars');
+  .regex(
+    /^[a-z0-9][a-z0-9_-]{0,62}$/,
+    'must be a slug: lowercase letters, digits, "-" or "_", at most 63 chars',
+  );
 
 const headerName = z
   .string()
@@ -26,7 +29,10 @@ function parseUrl(s: string): URL | undefined {
 const upstreamUrl = z.string().superRefine((s, ctx) => {
   const u = parseUrl(s);
   if (!u || (u.protocol !== 'http:' && u.protocol !== 'https:') || u.hostname === '') {
-    ctx.addIssue({ code: 'custom', message: 'must be an absolute http(s) URL, e.g. http://127.0.0.1:9001/predict' });
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be an absolute http(s) URL, e.g. http://127.0.0.1:9001/predict',
+    });
   } else if (u.search || u.hash) {
     ctx.addIssue({ code: 'custom', message: 'must not carry a query string or fragment' });
   }
@@ -95,7 +101,11 @@ export const experimentSchema = z
     const names = new Set<string>();
     exp.arms.forEach((arm, i) => {
       if (names.has(arm.name)) {
-        ctx.addIssue({ code: 'custom', path: ['arms', i, 'name'], message: `duplicate arm name "${arm.name}"` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['arms', i, 'name'],
+          message: `duplicate arm name "${arm.name}"`,
+        });
       }
       names.add(arm.name);
     });
@@ -121,7 +131,11 @@ export const experimentSchema = z
     const metricNames = new Set<string>();
     exp.metrics.forEach((m, i) => {
       if (metricNames.has(m.name)) {
-        ctx.addIssue({ code: 'custom', path: ['metrics', i, 'name'], message: `duplicate metric "${m.name}"` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['metrics', i, 'name'],
+          message: `duplicate metric "${m.name}"`,
+        });
       }
       metricNames.add(m.name);
     });

@@ -74,7 +74,9 @@ export async function loadExperiments(dir: string): Promise<LoadedExperiment[]> 
     try {
       doc = parseDocument(name, await readFile(path, 'utf8'));
     } catch (err) {
-      problems.push(`${file}: (file): not valid ${/\.json$/i.test(name) ? 'JSON' : 'YAML'}: ${(err as Error).message}`);
+      problems.push(
+        `${file}: (file): not valid ${/\.json$/i.test(name) ? 'JSON' : 'YAML'}: ${(err as Error).message}`,
+      );
       continue;
     }
     const result = validateExperimentDocument(file, doc);

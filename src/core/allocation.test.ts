@@ -79,11 +79,23 @@ describe('assignment', () => {
 
   it('serves control without exposure when paused, outside traffic or without unit', () => {
     const a = alloc([1, 1], 0);
-    expect(decide(a, 'running', 'u1')).toMatchObject({ armIndex: 0, exposure: false, reason: 'not_in_traffic' });
+    expect(decide(a, 'running', 'u1')).toMatchObject({
+      armIndex: 0,
+      exposure: false,
+      reason: 'not_in_traffic',
+    });
     const full = alloc([1, 1]);
     expect(decide(full, 'paused', 'u1')).toMatchObject({ armIndex: 0, exposure: false, reason: 'paused' });
-    expect(decide(full, 'running', undefined)).toMatchObject({ armIndex: 0, exposure: false, reason: 'missing_unit' });
-    expect(decide(full, 'running', 'u1', 1)).toMatchObject({ armIndex: 1, exposure: false, reason: 'forced' });
+    expect(decide(full, 'running', undefined)).toMatchObject({
+      armIndex: 0,
+      exposure: false,
+      reason: 'missing_unit',
+    });
+    expect(decide(full, 'running', 'u1', 1)).toMatchObject({
+      armIndex: 1,
+      exposure: false,
+      reason: 'forced',
+    });
   });
 
   it('splits random ids within a chi-square bound of the weights (property)', () => {

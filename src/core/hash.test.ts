@@ -12,9 +12,12 @@ describe('hash v1 (pinned vectors)', () => {
     expect(BUCKETS).toBe(vectors.buckets);
   });
 
-  it.each(vectors.murmur3_known)('murmurhash.v3($input, $seed) is the published value', ({ input, seed, hash }) => {
-    expect(murmurhash.v3(input, seed)).toBe(hash);
-  });
+  it.each(vectors.murmur3_known)(
+    'murmurhash.v3($input, $seed) is the published value',
+    ({ input, seed, hash }) => {
+      expect(murmurhash.v3(input, seed)).toBe(hash);
+    },
+  );
 
   it.each(vectors.cases)('salt "$salt" unit "$unit" keeps its buckets and arms', (c) => {
     expect(hashBucket(1, 'traffic', c.salt, c.unit)).toBe(c.traffic_bucket);

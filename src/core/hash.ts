@@ -26,7 +26,12 @@ export type SeedName = keyof typeof SEEDS;
  *
  * v1: murmurhash3 x86 32-bit of the UTF-8 bytes of `${salt}:${unitId}`, seeded, mod BUCKETS.
  */
-export function hashBucket(version: number, seed: SeedName, salt: string, unitId: string): number | undefined {
+export function hashBucket(
+  version: number,
+  seed: SeedName,
+  salt: string,
+  unitId: string,
+): number | undefined {
   switch (version) {
     case 1:
       return murmurhash.v3(`${salt}:${unitId}`, SEEDS[seed]) % BUCKETS;

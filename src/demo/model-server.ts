@@ -40,14 +40,21 @@ export function createModelServer(options: ModelServerOptions): Server {
         return send(res, 400, { error: 'body must be JSON: {"features": {...}}' });
       }
       const answer = () =>
-        send(res, 200, { model: name, variant, score: Number(score(model, features).toFixed(6)), user: req.headers['x-user-id'] ?? null });
+        send(res, 200, {
+          model: name,
+          variant,
+          score: Number(score(model, features).toFixed(6)),
+          user: req.headers['x-user-id'] ?? null,
+        });
       if (latencyMs > 0) setTimeout(answer, latencyMs);
       else answer();
     });
   });
 }
 
-export async function startModelServer(options: ModelServerOptions): Promise<{ server: Server; port: number }> {
+export async function startModelServer(
+  options: ModelServerOptions,
+): Promise<{ server: Server; port: number }> {
   const server = createModelServer(options);
   const port = options.port ?? (options.variant === 'v1' ? 9001 : 9002);
   await new Promise<void>((resolve, reject) => {

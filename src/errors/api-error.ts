@@ -19,7 +19,9 @@ export type ApiErrorCode =
   | 'upstream_timeout';
 
 /** HTTP status of every code; exhaustive, so a new code cannot ship without one. */
-export function statusOf(code: ApiErrorCode): 400 | 401 | 404 | 405 | 409 | 413 | 415 | 500 | 502 | 503 | 504 {
+export function statusOf(
+  code: ApiErrorCode,
+): 400 | 401 | 404 | 405 | 409 | 413 | 415 | 500 | 502 | 503 | 504 {
   switch (code) {
     case 'bad_request':
     case 'invalid_json':

@@ -17,7 +17,12 @@ import {
   readBounded,
   tooLarge,
 } from '../proxy/request-body.js';
-import { isRetryableStatus, isTimeout, upstreamError, UpstreamTimeoutError } from '../proxy/upstream-errors.js';
+import {
+  isRetryableStatus,
+  isTimeout,
+  upstreamError,
+  UpstreamTimeoutError,
+} from '../proxy/upstream-errors.js';
 import type { UpstreamResponse, Upstreams } from '../proxy/upstream-pools.js';
 import { sendError } from './node-response.js';
 import { requestIdFrom, type RequestIdGenerator } from './request-id.js';
@@ -95,7 +100,10 @@ export class ProxyHandler {
       forcedIndex = name === undefined ? undefined : exp.armIndexByName.get(name);
       if (forcedIndex === undefined) {
         const known = exp.arms.map((a) => a.name).join(', ');
-        throw new ApiError('unknown_arm', `${FORCE_HEADER}: experiment "${exp.id}" has no arm "${name}" (arms: ${known})`);
+        throw new ApiError(
+          'unknown_arm',
+          `${FORCE_HEADER}: experiment "${exp.id}" has no arm "${name}" (arms: ${known})`,
+        );
       }
     }
 
@@ -114,7 +122,12 @@ export class ProxyHandler {
     const arm = exp.arms[decision.armIndex]!;
     if (decision.exposure) {
       // The assignment is the exposure (intention to treat), whatever the upstream answers.
-      this.deps.store.recordExposure({ experiment: exp.id, arm: arm.name, userId: unitId!, timestamp: this.now() });
+      this.deps.store.recordExposure({
+        experiment: exp.id,
+        arm: arm.name,
+        userId: unitId!,
+        timestamp: this.now(),
+      });
     }
 
     // The attempt under way, so a client that goes away cancels it.
@@ -132,7 +145,14 @@ export class ProxyHandler {
       attempt = canFallBack
         ? await this.withFallback(req, exp, arm, headers, path, inFlight)
         : {
-            response: await this.send(arm, req.method ?? 'GET', headers, path, this.streamBody(req), inFlight),
+            response: await this.send(
+              arm,
+              req.method ?? 'GET',
+              headers,
+              path,
+              this.streamBody(req),
+              inFlight,
+            ),
             arm,
             fallback: false,
           };
@@ -232,7 +252,8 @@ export class ProxyHandler {
       if (!isRetryableStatus(response.statusCode)) return { response, arm, fallback: false };
       await response.body.dump();
     } catch (err) {
-      if (err instanceof BodyTooLargeError || (inFlight.current?.signal.aborted && !isTimeout(err))) throw err;
+      if (err instanceof BodyTooLargeError || (inFlight.current?.signal.aborted && !isTimeout(err)))
+        throw err;
     }
     try {
       const response = await this.send(exp.control, method, headers, path, body, inFlight);

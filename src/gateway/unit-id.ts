@@ -11,7 +11,11 @@ function firstValue(v: string | string[] | undefined): string | undefined {
 }
 
 /** `query` is the raw query string without "?" (may be empty). Returns undefined when absent or empty. */
-export function readUnitId(unit: UnitSource, headers: IncomingHttpHeaders, query: string): string | undefined {
+export function readUnitId(
+  unit: UnitSource,
+  headers: IncomingHttpHeaders,
+  query: string,
+): string | undefined {
   let id: string | undefined;
   if ('header' in unit) {
     id = firstValue(headers[unit.header])?.trim();

@@ -34,7 +34,10 @@ export function createApp(services: Services): Hono<AppEnv> {
     bodyLimit({
       maxSize: services.settings.maxBodyBytes,
       onError: () => {
-        throw new ApiError('payload_too_large', `request body exceeds the limit of ${services.settings.maxBodyBytes} bytes`);
+        throw new ApiError(
+          'payload_too_large',
+          `request body exceeds the limit of ${services.settings.maxBodyBytes} bytes`,
+        );
       },
     }),
   );
@@ -50,7 +53,8 @@ export function createApp(services: Services): Hono<AppEnv> {
   });
   app.onError((err, c) => {
     const apiError = toApiError(err);
-    if (apiError.status >= 500) services.logger.error({ err, request_id: c.var.requestId }, 'unhandled error');
+    if (apiError.status >= 500)
+      services.logger.error({ err, request_id: c.var.requestId }, 'unhandled error');
     return c.json(errorBody(apiError, c.var.requestId ?? ''), apiError.status);
   });
   return app;

@@ -45,12 +45,20 @@ function targetsFor(
   }
   const own = all.filter((t) => t.experiment === experiment);
   if (own.length === 0) {
-    return { code: 'unknown_metric', message: `experiment "${experiment}" does not track metric "${metric}"` };
+    return {
+      code: 'unknown_metric',
+      message: `experiment "${experiment}" does not track metric "${metric}"`,
+    };
   }
   return own;
 }
 
-export function validateOutcome(catalog: ExperimentCatalog, raw: unknown, index: number, now: number): Validated {
+export function validateOutcome(
+  catalog: ExperimentCatalog,
+  raw: unknown,
+  index: number,
+  now: number,
+): Validated {
   const parsed = outcomeEventSchema.safeParse(raw);
   if (!parsed.success) {
     return { rejection: { index, code: 'invalid_event', message: describeIssues(parsed.error.issues) } };
@@ -62,15 +70,24 @@ export function validateOutcome(catalog: ExperimentCatalog, raw: unknown, index:
   const continuous = targets.some((t) => t.metricType === 'continuous');
   if (binomial && e.value !== undefined && e.value !== 0 && e.value !== 1) {
     return {
-      rejection: { index, code: 'invalid_value', message: `metric "${e.metric}" is binomial: value must be 0 or 1` },
+      rejection: {
+        index,
+        code: 'invalid_value',
+        message: `metric "${e.metric}" is binomial: value must be 0 or 1`,
+      },
     };
   }
   if (continuous && e.value === undefined) {
     return {
-      rejection: { index, code: 'invalid_value', message: `metric "${e.metric}" is continuous: value is required` },
+      rejection: {
+        index,
+        code: 'invalid_value',
+        message: `metric "${e.metric}" is continuous: value is required`,
+      },
     };
   }
-  const timestamp = e.timestamp === undefined ? now : typeof e.timestamp === 'number' ? e.timestamp : Date.parse(e.timestamp);
+  const timestamp =
+    e.timestamp === undefined ? now : typeof e.timestamp === 'number' ? e.timestamp : Date.parse(e.timestamp);
   return {
     record: {
       userId: e.user_id,

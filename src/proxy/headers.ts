@@ -31,7 +31,10 @@ type HeaderMap = Record<string, string | string[] | undefined>;
  * Copies `headers` without hop-by-hop headers and without any header in `drop` (lower-case).
  * Values are passed through unchanged (arrays stay arrays, e.g. set-cookie).
  */
-export function endToEndHeaders(headers: HeaderMap, drop?: ReadonlySet<string>): Record<string, string | string[]> {
+export function endToEndHeaders(
+  headers: HeaderMap,
+  drop?: ReadonlySet<string>,
+): Record<string, string | string[]> {
   const listed = connectionListed(headers['connection']);
   const out: Record<string, string | string[]> = {};
   for (const name in headers) {
@@ -46,7 +49,10 @@ export function endToEndHeaders(headers: HeaderMap, drop?: ReadonlySet<string>):
 /** Request headers that the gateway consumes or replaces before forwarding. */
 export const GATEWAY_REQUEST_HEADERS: ReadonlySet<string> = new Set(['host', 'x-abgate-force-arm']);
 
-export function forwardedFor(req: IncomingHttpHeaders, remoteAddress: string | undefined): string | undefined {
+export function forwardedFor(
+  req: IncomingHttpHeaders,
+  remoteAddress: string | undefined,
+): string | undefined {
   const raw = req['x-forwarded-for'];
   const prior = Array.isArray(raw) ? raw.join(', ') : raw;
   if (remoteAddress === undefined) return prior;

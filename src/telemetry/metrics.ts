@@ -67,12 +67,34 @@ export class GatewayMetrics {
           this.set(read());
         },
       });
-    storeGauge('abgate_event_queue_depth', 'Events waiting in memory to be written to the store', () => store.status().queueDepth);
-    storeGauge('abgate_journal_bytes', 'Bytes in the on-disk journal of unsent events', () => store.status().journalBytes);
-    storeGauge('abgate_events_replayed_total', 'Events written from the journal after an outage or restart', () => store.status().replayedEvents);
-    storeGauge('abgate_events_failed_total', 'Events the store gave up on', () => store.status().failedEvents);
-    storeGauge('abgate_store_errors_total', 'Errors talking to the event store (Redis)', () => store.status().errors);
-    storeGauge('abgate_store_connected', '1 when the event store is reachable', () => (store.status().connected ? 1 : 0));
+    storeGauge(
+      'abgate_event_queue_depth',
+      'Events waiting in memory to be written to the store',
+      () => store.status().queueDepth,
+    );
+    storeGauge(
+      'abgate_journal_bytes',
+      'Bytes in the on-disk journal of unsent events',
+      () => store.status().journalBytes,
+    );
+    storeGauge(
+      'abgate_events_replayed_total',
+      'Events written from the journal after an outage or restart',
+      () => store.status().replayedEvents,
+    );
+    storeGauge(
+      'abgate_events_failed_total',
+      'Events the store gave up on',
+      () => store.status().failedEvents,
+    );
+    storeGauge(
+      'abgate_store_errors_total',
+      'Errors talking to the event store (Redis)',
+      () => store.status().errors,
+    );
+    storeGauge('abgate_store_connected', '1 when the event store is reachable', () =>
+      store.status().connected ? 1 : 0,
+    );
   }
 
   /** Records one finished prediction request. */

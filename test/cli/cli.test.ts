@@ -22,7 +22,10 @@ describe('abgate validate', () => {
 
   it('exits non-zero naming file, field and reason', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'abgate-bad-'));
-    await writeFile(join(dir, 'bad.yaml'), 'id: bad\nstatus: running\nroute: { path: /x }\narms:\n  - { name: a, upstream: "nope" }\n');
+    await writeFile(
+      join(dir, 'bad.yaml'),
+      'id: bad\nstatus: running\nroute: { path: /x }\narms:\n  - { name: a, upstream: "nope" }\n',
+    );
     const r = await runCli(['validate', dir]);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/bad\.yaml: arms: needs at least two arms/);

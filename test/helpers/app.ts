@@ -12,12 +12,16 @@ export async function testApp(
   overrides: ServiceOverrides = {},
 ) {
   const store = overrides.store ?? new MemoryEventStore();
-  const services: Services = await createServices(loadSettings({}, { logLevel: 'silent', ...settings }), experimentsFrom(docs), {
-    logger: pino({ level: 'silent' }),
-    processMetrics: false,
-    store,
-    ...overrides,
-  });
+  const services: Services = await createServices(
+    loadSettings({}, { logLevel: 'silent', ...settings }),
+    experimentsFrom(docs),
+    {
+      logger: pino({ level: 'silent' }),
+      processMetrics: false,
+      store,
+      ...overrides,
+    },
+  );
   const app = createApp(services);
   const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
     app.request(path, {

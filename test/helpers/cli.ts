@@ -13,7 +13,10 @@ export function spawnCli(args: string[], env: Record<string, string> = {}): Chil
   });
 }
 
-export function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runCli(
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawnCli(args, env);
     let stdout = '';
@@ -28,7 +31,10 @@ export function runCli(args: string[], env: Record<string, string> = {}): Promis
 export function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs = 15_000): Promise<string> {
   return new Promise((resolve, reject) => {
     let seen = '';
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; saw:\n${seen}`)), timeoutMs);
+    const timer = setTimeout(
+      () => reject(new Error(`timed out waiting for ${pattern}; saw:\n${seen}`)),
+      timeoutMs,
+    );
     const onData = (d: Buffer) => {
       seen += d.toString();
       if (pattern.test(seen)) {

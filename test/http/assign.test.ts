@@ -16,7 +16,11 @@ describe('POST /api/v1/assign', () => {
       in_experiment: true,
     });
     await post('/api/v1/assign', { experiment: 'exp', user_id: 'alice' });
-    const agg = await store.readAggregates({ experiment: 'exp', arms: ['control', 'treatment'], metrics: [] });
+    const agg = await store.readAggregates({
+      experiment: 'exp',
+      arms: ['control', 'treatment'],
+      metrics: [],
+    });
     expect(agg.arms.find((a) => a.arm === body.arm)!.exposures).toBe(1);
     expect(agg.arms.reduce((n, a) => n + a.exposures, 0)).toBe(1);
   });
@@ -43,7 +47,10 @@ describe('POST /api/v1/assign', () => {
     ['{not json', 400, 'invalid_json'],
     ['', 400, 'invalid_json'],
   ])('rejects %j with %i %s', async (body, status, code) => {
-    const { post } = await testApp([apiExperiment(), apiExperiment({ id: 'draft', route: { path: '/d' }, status: 'draft' })]);
+    const { post } = await testApp([
+      apiExperiment(),
+      apiExperiment({ id: 'draft', route: { path: '/d' }, status: 'draft' }),
+    ]);
     const res = await post('/api/v1/assign', body, { 'x-request-id': 'rid-1' });
     expect(res.status).toBe(status);
     const json = (await res.json()) as { error: { code: string; message: string; request_id: string } };
@@ -54,7 +61,11 @@ describe('POST /api/v1/assign', () => {
 
   it('rejects a non-JSON content type with 415 and an oversized body with 413', async () => {
     const { app } = await testApp([apiExperiment()], { maxBodyBytes: 100 });
-    const text = await app.request('/api/v1/assign', { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' });
+    const text = await app.request('/api/v1/assign', {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'x',
+    });
     expect(text.status).toBe(415);
     const big = await app.request('/api/v1/assign', {
       method: 'POST',

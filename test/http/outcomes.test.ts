@@ -14,7 +14,11 @@ async function setup(settings = {}) {
   const t = await testApp(
     [
       apiExperiment(),
-      apiExperiment({ id: 'other', route: { path: '/other' }, metrics: [{ name: 'click', type: 'binomial' }] }),
+      apiExperiment({
+        id: 'other',
+        route: { path: '/other' },
+        metrics: [{ name: 'click', type: 'binomial' }],
+      }),
       apiExperiment({ id: 'old', route: { path: '/old' }, status: 'stopped' }),
     ],
     settings,
@@ -73,9 +77,12 @@ describe('POST /api/v1/outcomes', () => {
 
   it('attributes to every experiment tracking the metric the user was exposed in, or only the named one', async () => {
     const t = await setup();
-    const both = (await (await t.post('/api/v1/outcomes', { user_id: 'u1', metric: 'click' })).json()) as OutcomeAnswer;
+    const both = (await (
+      await t.post('/api/v1/outcomes', { user_id: 'u1', metric: 'click' })
+    ).json()) as OutcomeAnswer;
     expect(both.accepted).toBe(1);
-    const sum = async (exp: string) => (await read(t, exp)).arms.reduce((n, a) => n + a.metrics.click!.converted, 0);
+    const sum = async (exp: string) =>
+      (await read(t, exp)).arms.reduce((n, a) => n + a.metrics.click!.converted, 0);
     expect(await sum('exp')).toBe(1);
     expect(await sum('other')).toBe(1);
     await t.post('/api/v1/outcomes', { user_id: 'u2', metric: 'click', experiment: 'other' });
@@ -89,7 +96,9 @@ describe('POST /api/v1/outcomes', () => {
     expect(first).toMatchObject({ accepted: 1, duplicates: 1 });
     const again = (await (await t.post('/api/v1/outcomes', event)).json()) as OutcomeAnswer;
     expect(again).toMatchObject({ accepted: 0, duplicates: 1 });
-    const stranger = (await (await t.post('/api/v1/outcomes', { user_id: 'ghost', metric: 'click' })).json()) as OutcomeAnswer;
+    const stranger = (await (
+      await t.post('/api/v1/outcomes', { user_id: 'ghost', metric: 'click' })
+    ).json()) as OutcomeAnswer;
     expect(stranger).toMatchObject({ accepted: 0, unattributed: 1 });
     expect(await t.store.readUnattributed()).toEqual({ click: 1 });
   });
@@ -111,8 +120,13 @@ describe('POST /api/v1/outcomes', () => {
 
   it('enforces the batch limit with 413', async () => {
     const t = await setup({ outcomeBatchLimit: 3 });
-    const res = await t.post('/api/v1/outcomes', Array.from({ length: 4 }, () => ({ user_id: 'u1', metric: 'click' })));
+    const res = await t.post(
+      '/api/v1/outcomes',
+      Array.from({ length: 4 }, () => ({ user_id: 'u1', metric: 'click' })),
+    );
     expect(res.status).toBe(413);
-    expect(((await res.json()) as { error: { message: string } }).error.message).toContain('ABGATE_OUTCOME_BATCH_LIMIT');
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain(
+      'ABGATE_OUTCOME_BATCH_LIMIT',
+    );
   });
 });

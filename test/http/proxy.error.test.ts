@@ -112,10 +112,9 @@ async function call(path: string, init: Parameters<typeof request>[1] = {}) {
 }
 
 const exposures = async (experiment: string) =>
-  (await store.readAggregates({ experiment, arms: ['control', 'treatment', 'broken', 'gone'], metrics: [] })).arms.reduce(
-    (n, a) => n + a.exposures,
-    0,
-  );
+  (
+    await store.readAggregates({ experiment, arms: ['control', 'treatment', 'broken', 'gone'], metrics: [] })
+  ).arms.reduce((n, a) => n + a.exposures, 0);
 
 describe('upstream failures', () => {
   it('answers 504 naming the arm when the upstream is too slow', async () => {
@@ -178,7 +177,11 @@ describe('fallback: control', () => {
   });
 
   it('still rejects an oversized body before proxying', async () => {
-    const r = await call('/fallback', { method: 'POST', headers: { 'x-user-id': 'fb-5' }, body: 'x'.repeat(2000) });
+    const r = await call('/fallback', {
+      method: 'POST',
+      headers: { 'x-user-id': 'fb-5' },
+      body: 'x'.repeat(2000),
+    });
     expect(r.status).toBe(413);
   });
 });
@@ -208,13 +211,21 @@ describe('bad input', () => {
   });
 
   it('answers 413 for a declared body over the limit and for a chunked one', async () => {
-    const declared = await call('/plain', { method: 'POST', headers: { 'x-user-id': 'u' }, body: 'x'.repeat(1025) });
+    const declared = await call('/plain', {
+      method: 'POST',
+      headers: { 'x-user-id': 'u' },
+      body: 'x'.repeat(1025),
+    });
     expect(declared.status).toBe(413);
     expect(declared.json.error?.code).toBe('payload_too_large');
     async function* chunks() {
       for (let i = 0; i < 10; i++) yield Buffer.alloc(500, 120);
     }
-    const chunked = await call('/plain', { method: 'POST', headers: { 'x-user-id': 'u' }, body: Readable.from(chunks()) });
+    const chunked = await call('/plain', {
+      method: 'POST',
+      headers: { 'x-user-id': 'u' },
+      body: Readable.from(chunks()),
+    });
     expect(chunked.status).toBe(413);
     expect(chunked.json.error?.code).toBe('payload_too_large');
   });

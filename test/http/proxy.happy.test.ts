@@ -75,7 +75,9 @@ describe('proxy pass-through', () => {
   });
 
   it('keeps the client request id', async () => {
-    const res = await request(`${gw.url}/models/ranker`, { headers: { 'x-user-id': 'bob', 'x-request-id': 'req-123' } });
+    const res = await request(`${gw.url}/models/ranker`, {
+      headers: { 'x-user-id': 'bob', 'x-request-id': 'req-123' },
+    });
     await res.body.dump();
     expect(res.headers['x-request-id']).toBe('req-123');
   });
@@ -84,7 +86,12 @@ describe('proxy pass-through', () => {
     // node:http, because undici will not send a Connection header that lists other headers.
     const res = await new Promise<IncomingMessage>((resolve, reject) => {
       const req = httpRequest(`${gw.url}/models/ranker/hop`, {
-        headers: { 'x-user-id': 'carol', connection: 'keep-alive, x-private', 'x-private': 'secret', te: 'trailers' },
+        headers: {
+          'x-user-id': 'carol',
+          connection: 'keep-alive, x-private',
+          'x-private': 'secret',
+          te: 'trailers',
+        },
       });
       req.on('response', resolve).on('error', reject).end();
     });
@@ -104,7 +111,11 @@ describe('proxy pass-through', () => {
     async function* gen() {
       for (const c of chunks) yield c;
     }
-    const res = await request(`${gw.url}/models/ranker`, { method: 'POST', headers: { 'x-user-id': 'dan' }, body: Readable.from(gen()) });
+    const res = await request(`${gw.url}/models/ranker`, {
+      method: 'POST',
+      headers: { 'x-user-id': 'dan' },
+      body: Readable.from(gen()),
+    });
     const json = (await res.body.json()) as { bodyBytes: number };
     expect(res.statusCode).toBe(201);
     expect(json.bodyBytes).toBe(6000);
@@ -137,7 +148,11 @@ describe('proxy pass-through', () => {
   });
 
   it('serves a forced arm, marks it and records no exposure', async () => {
-    const before = await store.readAggregates({ experiment: 'ranker', arms: ['control', 'treatment'], metrics: [] });
+    const before = await store.readAggregates({
+      experiment: 'ranker',
+      arms: ['control', 'treatment'],
+      metrics: [],
+    });
     for (const arm of ['control', 'treatment']) {
       const res = await request(`${gw.url}/models/ranker`, {
         headers: { 'x-user-id': `qa-${arm}`, 'x-abgate-force-arm': arm },
@@ -148,7 +163,11 @@ describe('proxy pass-through', () => {
       expect(json.upstream).toBe(arm);
       expect(json.headers['x-abgate-force-arm']).toBeUndefined();
     }
-    const after = await store.readAggregates({ experiment: 'ranker', arms: ['control', 'treatment'], metrics: [] });
+    const after = await store.readAggregates({
+      experiment: 'ranker',
+      arms: ['control', 'treatment'],
+      metrics: [],
+    });
     expect(after).toEqual(before);
   });
 });

@@ -19,7 +19,10 @@ export const assignRoutes = new Hono<AppEnv>().post('/api/v1/assign', async (c) 
   if (!exp) throw new ApiError('experiment_not_found', `no experiment "${body.experiment}"`);
   const { status } = exp.definition;
   if (status !== 'running' && status !== 'paused') {
-    throw new ApiError('experiment_not_running', `experiment "${exp.id}" is ${status}; only running or paused experiments assign`);
+    throw new ApiError(
+      'experiment_not_running',
+      `experiment "${exp.id}" is ${status}; only running or paused experiments assign`,
+    );
   }
   const decision = decide(exp.allocation, status, body.user_id);
   const arm = exp.arms[decision.armIndex]!;
