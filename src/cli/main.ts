@@ -5,6 +5,8 @@ import { modelServerCommand } from './model-server.js';
 import { serveCommand, SERVE_USAGE } from './serve.js';
 import { startCommand } from './start.js';
 import { validateCommand } from './validate.js';
+import { reportCommand } from './report.js';
+import { demoCommand } from './demo.js';
 
 type Command = (args: string[]) => Promise<number | undefined>;
 
@@ -12,6 +14,11 @@ export const COMMANDS: Readonly<Record<string, { run: Command; summary: string }
   serve: { run: serveCommand, summary: 'run the gateway' },
   start: { run: startCommand, summary: 'run the demo model variants and the gateway (npm start)' },
   validate: { run: validateCommand, summary: 'check experiment files: abgate validate [dir]' },
+  report: {
+    run: reportCommand,
+    summary: 'print a report: abgate report <experiment> [--format table|json|csv] [--url URL]',
+  },
+  demo: { run: demoCommand, summary: 'simulate users and outcomes through the demo and print the report' },
   'model-server': {
     run: modelServerCommand,
     summary: 'run one demo model variant: --variant v1|v2 [--port N]',

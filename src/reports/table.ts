@@ -1,0 +1,74 @@
+// A report as a plain-text table for terminals (the CLI's default format).
+import type { Report } from './build-report.js';
+import { explainWarning, percent, signedPercent, verdict } from './verdict.js';
+
+function fmt(x: number | null | undefined, digits = 4): string {
+  return x === null || x === undefined ? 'n/a' : Number(x.toPrecision(digits)).toString();
+}
+
+function grid(rows: string[][]): string {
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows
+    .map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  '))
+    .join('\n');
+}
+
+export function reportToTable(report: Report): string {
+  const alpha = report.alpha ?? 0.05;
+  const out: string[] = [];
+  out.push(`${report.experiment} (${report.status})  generated ${report.generated_at}  alpha ${alpha}`);
+  if (report.srm.mismatch) {
+    out.push(
+      '',
+      `!!! SAMPLE RATIO MISMATCH (p = ${fmt(report.srm.p_value, 2)}): ${explainWarning({ code: 'srm_mismatch', message: '' })}`,
+    );
+  }
+  out.push(
+    '',
+    grid([
+      ['arm', 'weight', 'exposures'],
+      ...report.arms.map((a) => [
+        `${a.name}${a.control ? ' (control)' : ''}`,
+        String(a.weight ?? ''),
+        String(a.exposures ?? 0),
+      ]),
+    ]),
+    `SRM chi2 ${fmt(report.srm.chi2)}  p ${fmt(report.srm.p_value, 3)}  multiple-arm users ${report.multiple_arm_users ?? 0}`,
+  );
+  for (const m of report.metrics) {
+    const cmp = new Map(m.comparisons.map((c) => [c.arm, c]));
+    out.push(
+      '',
+      `${m.name} (${m.type}, ${m.direction === 'increase' ? 'higher' : 'lower'} is better)`,
+      grid([
+        ['arm', 'n', 'mean', 'ci', 'lift', 'lift ci', 'p adj', 'P(beat ctl)', 'need/arm'],
+        ...m.arms.map((a) => {
+          const c = cmp.get(a.arm);
+          return [
+            a.arm,
+            String(a.n ?? 'n/a'),
+            fmt(a.mean),
+            a.ci ? `${fmt(a.ci[0])}..${fmt(a.ci[1])}` : 'n/a',
+            c ? signedPercent(c.relative_lift) : '-',
+            c?.relative_lift_ci
+              ? `${percent(c.relative_lift_ci[0])}..${percent(c.relative_lift_ci[1])}`
+              : '-',
+            c ? fmt(c.p_value_adjusted, 3) : '-',
+            c ? percent(c.chance_to_beat_control) : '-',
+            c ? String(c.sample_size_needed ?? 'n/a') : '-',
+          ];
+        }),
+      ]),
+      ...m.comparisons.map((c) => `  → ${verdict(m, c, alpha)}`),
+    );
+  }
+  if (report.warnings.length > 0) {
+    out.push('', 'warnings:');
+    for (const w of report.warnings) {
+      out.push(
+        `  - ${w.code}${w.metric ? ` [${w.metric}${w.arm ? `/${w.arm}` : ''}]` : ''}: ${explainWarning(w)}`,
+      );
+    }
+  }
+  return out.join('\n') + '\n';
+}

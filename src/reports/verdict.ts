@@ -1,0 +1,50 @@
+// Plain-words verdicts and warning explanations, shared by the HTML page and the CLI table.
+import type { AnalysisWarning, ComparisonReport, MetricReport } from '../core/stats/index.js';
+
+export function percent(x: number | null | undefined, digits = 1): string {
+  if (x === null || x === undefined) return 'n/a';
+  const v = (x * 100).toFixed(digits);
+  return `${v === `-${(0).toFixed(digits)}` ? (0).toFixed(digits) : v}%`;
+}
+
+export function signedPercent(x: number | null | undefined, digits = 1): string {
+  if (x === null || x === undefined) return 'n/a';
+  return `${x > 0 ? '+' : ''}${percent(x, digits)}`;
+}
+
+/** "treatment raises click by 4.1% (95% CI 1.2% to 7.0%), significant" and its variants. */
+export function verdict(metric: MetricReport, c: ComparisonReport, alpha: number): string {
+  const level = `${Math.round((1 - alpha) * 1000) / 10}%`;
+  const lift = c.relative_lift;
+  if (lift === null || c.relative_lift_ci === null) {
+    const why = c.warnings[0]?.message ?? 'not enough data';
+    return `${c.arm} vs control on ${metric.name}: no verdict yet (${why})`;
+  }
+  const [lo, hi] = c.relative_lift_ci;
+  const verb = lift > 0 ? 'raises' : lift < 0 ? 'lowers' : 'does not change';
+  const size = lift === 0 ? '' : ` by ${percent(Math.abs(lift))}`;
+  const ci = `(${level} CI ${percent(lo)} to ${percent(hi)})`;
+  if (c.significant) {
+    const good = lift > 0 === (metric.direction === 'increase');
+    return `${c.arm} ${verb} ${metric.name}${size} ${ci}, significant: ${good ? 'an improvement' : 'a regression'}`;
+  }
+  const p = c.p_value_adjusted === null ? '' : `, adjusted p = ${c.p_value_adjusted.toPrecision(2)}`;
+  return `${c.arm} ${verb} ${metric.name}${size} ${ci}, not significant${p}`;
+}
+
+const EXPLANATIONS: Record<string, string> = {
+  srm_mismatch:
+    'Sample ratio mismatch: exposures do not match the configured weights. Assignment or logging is broken somewhere (bots, redirects, crashes in one arm), so the comparisons below cannot be trusted until the cause is found.',
+  multiple_arm_users:
+    'Some users were seen in more than one arm (for example after a weight change). They stay counted in their first arm only.',
+  insufficient_data:
+    'Too few users or conversions in an arm for the normal approximation behind these tests; keep the experiment running.',
+  empty_arm: 'An arm has no exposed users yet, so it cannot be compared.',
+  zero_variance: 'Every user in the arms has the same value, so there is no variance to test against.',
+  control_mean_zero:
+    'The control mean is zero, so a relative lift is undefined; read the absolute difference instead.',
+};
+
+export function explainWarning(w: AnalysisWarning): string {
+  return EXPLANATIONS[w.code] ?? w.message;
+}
