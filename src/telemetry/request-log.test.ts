@@ -1,0 +1,60 @@
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { requestLogger } from './request-log.js';
+
+function capture() {
+  const lines: Record<string, unknown>[] = [];
+  const logger = pino(
+    { level: 'info' },
+    new Writable({
+      write(chunk: Buffer, _e, done) {
+        lines.push(JSON.parse(chunk.toString()) as Record<string, unknown>);
+        done();
+      },
+    }),
+  );
+  return { lines, logger };
+}
+
+const ok = {
+  requestId: 'r1',
+  method: 'POST',
+  experiment: 'e',
+  arm: 'a',
+  status: 200,
+  upstreamMs: 1.23456,
+  totalMs: 2.5,
+};
+
+describe('requestLogger', () => {
+  it('logs the wide line with request id, experiment, arm, status and both durations', () => {
+    const { lines, logger } = capture();
+    requestLogger(logger)(ok);
+    expect(lines[0]).toMatchObject({
+      request_id: 'r1',
+      experiment: 'e',
+      arm: 'a',
+      status: 200,
+      upstream_ms: 1.235,
+      total_ms: 2.5,
+      msg: 'request',
+    });
+  });
+
+  it('samples successes by the configured rate using the injected randomness', () => {
+    const { lines, logger } = capture();
+    const draws = [0.05, 0.5, 0.09, 0.99];
+    const log = requestLogger(logger, { sampleRate: 0.1, random: () => draws.shift()! });
+    for (let i = 0; i < 4; i++) log(ok);
+    expect(lines).toHaveLength(2);
+  });
+
+  it('always logs errors, at error level for 5xx', () => {
+    const { lines, logger } = capture();
+    const log = requestLogger(logger, { sampleRate: 0, random: () => 0 });
+    log({ ...ok, status: 502, errorCode: 'upstream_unavailable' });
+    log({ ...ok, status: 400, errorCode: 'missing_unit' });
+    expect(lines.map((l) => l.level)).toEqual([50, 40]);
+  });
+});
