@@ -2,7 +2,7 @@
 // Self-contained (inline CSS and SVG, no scripts or fonts) so it renders on an offline machine.
 import type { ComparisonReport, MetricReport } from '../core/stats/index.js';
 import type { Report } from './build-report.js';
-import { explainWarning, percent, signedPercent, verdict } from './verdict.js';
+import { explainWarning, percent, pValue, signedPercent, verdict } from './verdict.js';
 
 function esc(s: unknown): string {
   return String(s).replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
@@ -34,6 +34,8 @@ function liftChart(metric: MetricReport): string {
     `<svg class="chart" role="img" aria-label="Relative lift of each arm over control for ${esc(metric.name)}" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" xmlns="http://www.w3.org/2000/svg">`,
     `<line x1="${x(0)}" x2="${x(0)}" y1="10" y2="${height - 25}" stroke="#888" stroke-dasharray="4 3"/>`,
     `<text x="${x(0)}" y="${height - 8}" font-size="11" text-anchor="middle" fill="#555">0% (control)</text>`,
+    `<text x="${label}" y="${height - 8}" font-size="10" fill="#888">${esc(signedPercent(lo, 0))}</text>`,
+    `<text x="${width - 20}" y="${height - 8}" font-size="10" text-anchor="end" fill="#888">${esc(signedPercent(hi, 0))}</text>`,
   ];
   rows.forEach((c, i) => {
     const y = 25 + i * rowH;
@@ -65,7 +67,7 @@ function comparisonRow(c: ComparisonReport): string {
     c.relative_lift_ci
       ? `${esc(percent(c.relative_lift_ci[0]))} to ${esc(percent(c.relative_lift_ci[1]))}`
       : 'n/a'
-  }</td><td>${num(c.p_value, 3)}</td><td>${num(c.p_value_adjusted, 3)}</td><td>${esc(percent(c.chance_to_beat_control))}</td><td>${
+  }</td><td>${esc(pValue(c.p_value))}</td><td>${esc(pValue(c.p_value_adjusted))}</td><td>${esc(percent(c.chance_to_beat_control))}</td><td>${
     c.sample_size_needed ?? 'n/a'
   }</td><td>${esc(percent(c.progress === null ? null : Math.min(c.progress, 1), 0))}</td></tr>`;
 }
@@ -73,7 +75,7 @@ function comparisonRow(c: ComparisonReport): string {
 export function reportToHtml(report: Report): string {
   const alpha = report.alpha ?? 0.05;
   const srmBanner = report.srm.mismatch
-    ? `<div class="banner srm" role="alert"><strong>Sample ratio mismatch (p = ${esc(num(report.srm.p_value, 2))}).</strong> ${esc(
+    ? `<div class="banner srm" role="alert"><strong>Do not trust these results (SRM check p ${esc(pValue(report.srm.p_value))}).</strong> ${esc(
         explainWarning({ code: 'srm_mismatch', message: '' }),
       )}</div>`
     : '';
@@ -81,7 +83,7 @@ export function reportToHtml(report: Report): string {
     .map(
       (m) => `<section class="metric">
 <h2>${esc(m.name)} <small>${esc(m.type)}, higher is ${m.direction === 'increase' ? 'better' : 'worse'}</small></h2>
-<ul class="verdicts">${m.comparisons.map((c) => `<li class="verdict ${c.significant ? 'sig' : ''}">${esc(verdict(m, c, alpha))}</li>`).join('')}</ul>
+<ul class="verdicts">${m.comparisons.map((c) => `<li class="verdict ${c.significant ? 'sig' : ''}">${esc(verdict(m, c, alpha, report.srm.mismatch === true))}</li>`).join('')}</ul>
 ${liftChart(m)}
 <table><thead><tr><th>arm</th><th>n</th><th>mean</th><th>${esc(Math.round((1 - alpha) * 100))}% CI</th></tr></thead><tbody>
 ${m.arms.map((a) => `<tr><td>${esc(a.arm)}</td><td>${a.n ?? 'n/a'}</td><td>${num(a.mean)}</td><td>${a.ci ? `${num(a.ci[0])} to ${num(a.ci[1])}` : 'n/a'}</td></tr>`).join('')}
@@ -117,7 +119,7 @@ ${srmBanner}
 <section><h2>Exposures</h2><table><thead><tr><th>arm</th><th>weight</th><th>exposed users</th></tr></thead><tbody>
 ${report.arms.map((a) => `<tr><td>${esc(a.name)}${a.control ? ' (control)' : ''}</td><td>${a.weight ?? ''}</td><td>${a.exposures ?? 0}</td></tr>`).join('')}
 </tbody></table>
-<p class="meta">Sample ratio check: χ² = ${esc(num(report.srm.chi2))}, p = ${esc(num(report.srm.p_value, 3))}${
+<p class="meta">Sample ratio check: χ² = ${esc(num(report.srm.chi2))}, p ${esc(pValue(report.srm.p_value))}${
     report.multiple_arm_users ? ` · ${esc(report.multiple_arm_users)} users seen in more than one arm` : ''
   }</p></section>
 ${metrics || '<p>This experiment tracks no metrics.</p>'}

@@ -1,6 +1,6 @@
 // A report as a plain-text table for terminals (the CLI's default format).
 import type { Report } from './build-report.js';
-import { explainWarning, percent, signedPercent, verdict } from './verdict.js';
+import { explainWarning, percent, pValue, signedPercent, verdict } from './verdict.js';
 
 function fmt(x: number | null | undefined, digits = 4): string {
   return x === null || x === undefined ? 'n/a' : Number(x.toPrecision(digits)).toString();
@@ -33,7 +33,7 @@ export function reportToTable(report: Report): string {
         String(a.exposures ?? 0),
       ]),
     ]),
-    `SRM chi2 ${fmt(report.srm.chi2)}  p ${fmt(report.srm.p_value, 3)}  multiple-arm users ${report.multiple_arm_users ?? 0}`,
+    `SRM chi2 ${fmt(report.srm.chi2)}  p ${pValue(report.srm.p_value)}  multiple-arm users ${report.multiple_arm_users ?? 0}`,
   );
   for (const m of report.metrics) {
     const cmp = new Map(m.comparisons.map((c) => [c.arm, c]));
@@ -53,13 +53,13 @@ export function reportToTable(report: Report): string {
             c?.relative_lift_ci
               ? `${percent(c.relative_lift_ci[0])}..${percent(c.relative_lift_ci[1])}`
               : '-',
-            c ? fmt(c.p_value_adjusted, 3) : '-',
+            c ? pValue(c.p_value_adjusted) : '-',
             c ? percent(c.chance_to_beat_control) : '-',
             c ? String(c.sample_size_needed ?? 'n/a') : '-',
           ];
         }),
       ]),
-      ...m.comparisons.map((c) => `  → ${verdict(m, c, alpha)}`),
+      ...m.comparisons.map((c) => `  → ${verdict(m, c, alpha, report.srm.mismatch === true)}`),
     );
   }
   if (report.warnings.length > 0) {

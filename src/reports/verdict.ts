@@ -13,7 +13,23 @@ export function signedPercent(x: number | null | undefined, digits = 1): string 
 }
 
 /** "treatment raises click by 4.1% (95% CI 1.2% to 7.0%), significant" and its variants. */
-export function verdict(metric: MetricReport, c: ComparisonReport, alpha: number): string {
+export function verdict(
+  metric: MetricReport,
+  c: ComparisonReport,
+  alpha: number,
+  srmMismatch = false,
+): string {
+  const text = plainVerdict(metric, c, alpha);
+  return srmMismatch ? `${text} (untrustworthy: sample ratio mismatch)` : text;
+}
+
+/** A p-value for people: small ones as "< 0.001" rather than 0 or 1e-17. */
+export function pValue(p: number | null | undefined): string {
+  if (p === null || p === undefined) return 'n/a';
+  return p < 0.001 ? '< 0.001' : p.toPrecision(2);
+}
+
+function plainVerdict(metric: MetricReport, c: ComparisonReport, alpha: number): string {
   const level = `${Math.round((1 - alpha) * 1000) / 10}%`;
   const lift = c.relative_lift;
   if (lift === null || c.relative_lift_ci === null) {
@@ -28,7 +44,10 @@ export function verdict(metric: MetricReport, c: ComparisonReport, alpha: number
     const good = lift > 0 === (metric.direction === 'increase');
     return `${c.arm} ${verb} ${metric.name}${size} ${ci}, significant: ${good ? 'an improvement' : 'a regression'}`;
   }
-  const p = c.p_value_adjusted === null ? '' : `, adjusted p = ${c.p_value_adjusted.toPrecision(2)}`;
+  const p =
+    c.p_value_adjusted === null
+      ? ''
+      : `, adjusted p ${c.p_value_adjusted < 0.001 ? '' : '= '}${pValue(c.p_value_adjusted)}`;
   return `${c.arm} ${verb} ${metric.name}${size} ${ci}, not significant${p}`;
 }
 

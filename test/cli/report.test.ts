@@ -1,0 +1,75 @@
+// `abgate report --url`: the CLI shows the same numbers as the JSON API for the same data.
+import { request } from 'undici';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Report } from '../../src/reports/build-report.js';
+import { MemoryEventStore } from '../../src/store/memory-event-store.js';
+import { runCli } from '../helpers/cli.js';
+import { startGateway, type TestGateway } from '../helpers/gateway.js';
+
+let gw: TestGateway;
+beforeAll(async () => {
+  const store = new MemoryEventStore();
+  gw = await startGateway(
+    [
+      {
+        id: 'cli',
+        status: 'running',
+        route: { path: '/cli' },
+        arms: [
+          { name: 'control', upstream: 'http://127.0.0.1:9/a' },
+          { name: 'treatment', upstream: 'http://127.0.0.1:9/b' },
+        ],
+        metrics: [{ name: 'spend', type: 'continuous', direction: 'decrease' }],
+      },
+    ],
+    { apiToken: 'tok' },
+    { store },
+  );
+  const records = [];
+  for (let i = 0; i < 300; i++) {
+    const arm = i % 2 ? 'treatment' : 'control';
+    store.recordExposure({ experiment: 'cli', arm, userId: `u${i}`, timestamp: 0 });
+    records.push({
+      userId: `u${i}`,
+      metric: 'spend',
+      value: (i % 7) + (arm === 'treatment' ? 1 : 0),
+      timestamp: 0,
+      targets: [{ experiment: 'cli', metricType: 'continuous' as const }],
+    });
+  }
+  await store.recordOutcomes(records);
+});
+afterAll(() => gw.close());
+
+describe('abgate report', () => {
+  it('prints the same report as the API, as JSON, CSV and a table', async () => {
+    const api = (await (
+      await request(`${gw.url}/api/v1/experiments/cli/report`, { headers: { authorization: 'Bearer tok' } })
+    ).body.json()) as Report;
+    const json = await runCli(['report', 'cli', '--url', gw.url, '--format', 'json'], {
+      ABGATE_API_TOKEN: 'tok',
+    });
+    expect(json.code, json.stderr).toBe(0);
+    const cli = JSON.parse(json.stdout) as Report;
+    expect({ ...cli, generated_at: '' }).toEqual({ ...api, generated_at: '' });
+
+    const table = await runCli(['report', 'cli', '--url', gw.url, '--token', 'tok']);
+    expect(table.code, table.stderr).toBe(0);
+    const cmp = api.metrics[0]!.comparisons[0]!;
+    expect(table.stdout).toContain(`treatment raises spend by ${(cmp.relative_lift! * 100).toFixed(1)}%`);
+    expect(table.stdout).toContain('a regression');
+
+    const csv = await runCli(['report', 'cli', '--url', gw.url, '--token', 'tok', '--format', 'csv']);
+    expect(csv.stdout.split('\r\n')[2]).toContain(String(cmp.p_value));
+  });
+
+  it('fails clearly without a token, with a bad format, or with no source', async () => {
+    const noToken = await runCli(['report', 'cli', '--url', gw.url], { ABGATE_API_TOKEN: '' });
+    expect(noToken.code).toBe(2);
+    expect(noToken.stderr).toContain('answered 401');
+    const bad = await runCli(['report', 'cli', '--format', 'xml']);
+    expect(bad.code).toBe(2);
+    const nowhere = await runCli(['report', 'cli'], { REDIS_URL: '' });
+    expect(nowhere.stderr).toContain('give --url');
+  });
+});
