@@ -3,7 +3,10 @@ import jstatPkg from 'jstat';
 
 const { jStat } = jstatPkg;
 
-/** P(X ≥ x) for X ~ χ²(df), clamped to [0, 1]; exact to ~1e-16 absolute (tiny tails read as 0). */
+/**
+ * P(X ≥ x) for X ~ χ²(df), clamped to [0, 1]. Accurate to ~1e-10 absolute (jstat's incomplete
+ * gamma series), ample for the 0.001 SRM threshold; tails below ~1e-16 read as 0.
+ */
 export function chiSquareSf(x: number, df: number): number {
   if (Number.isNaN(x) || !(df > 0)) return Number.NaN;
   if (x <= 0) return 1;

@@ -1,8 +1,9 @@
 // Guards that keep NaN and ±Infinity out of the analysis output by turning them into null.
 
-/** The number itself when finite, otherwise null. */
+/** The number itself when finite (−0 normalized to 0), otherwise null. */
 export function finiteOrNull(x: number | null | undefined): number | null {
-  return typeof x === 'number' && Number.isFinite(x) ? x : null;
+  if (typeof x !== 'number' || !Number.isFinite(x)) return null;
+  return x === 0 ? 0 : x;
 }
 
 /** A [low, high] pair when both ends are finite, otherwise null. */
