@@ -1,5 +1,5 @@
 // Entry point of the significance engine: SRM, data-quality checks and every metric's comparisons.
-import { analyzeMetric } from './analyzeMetric.js';
+import { analyzeMetric } from './analyze-metric.js';
 import { finiteOrNull } from './finite.js';
 import { sampleRatioMismatch } from './srm.js';
 import type { Analysis, AnalysisInput, AnalysisOptions, AnalysisWarning } from './types.js';

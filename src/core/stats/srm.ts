@@ -1,5 +1,5 @@
 // Sample ratio mismatch: chi-square goodness of fit of exposures against configured weights.
-import { chiSquareSf } from './chiSquare.js';
+import { chiSquareSf } from './chi-square.js';
 import { finiteOrNull } from './finite.js';
 import type { AnalysisWarning, SrmReport } from './types.js';
 import { makeWarning } from './warnings.js';

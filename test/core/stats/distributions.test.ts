@@ -1,8 +1,8 @@
 // Normal, Student t and chi-square helpers against high-precision values (mpmath, 30 digits).
 import jstatPkg from 'jstat';
 import { describe, expect, it } from 'vitest';
-import { chiSquareSf } from '../../../src/core/stats/chiSquare.js';
-import { logGammaHalfRatio } from '../../../src/core/stats/logGammaRatio.js';
+import { chiSquareSf } from '../../../src/core/stats/chi-square.js';
+import { logGammaHalfRatio } from '../../../src/core/stats/log-gamma-ratio.js';
 import {
   normalCdf,
   normalCriticalValue,
@@ -14,7 +14,7 @@ import {
   studentTPdf,
   studentTQuantile,
   studentTTwoSidedP,
-} from '../../../src/core/stats/studentT.js';
+} from '../../../src/core/stats/student-t.js';
 
 const { jStat } = jstatPkg;
 

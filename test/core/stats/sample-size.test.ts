@@ -1,6 +1,6 @@
 // Per-arm sample size for 80% power at the relative MDE.
 import { describe, expect, it } from 'vitest';
-import { sampleSizePerArm } from '../../../src/core/stats/sampleSize.js';
+import { sampleSizePerArm } from '../../../src/core/stats/sample-size.js';
 
 describe('sampleSizePerArm', () => {
   it('binomial: 10% → 11% at alpha 0.05 needs 14,749 users per arm', () => {

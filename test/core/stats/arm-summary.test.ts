@@ -1,6 +1,6 @@
 // Per-arm summaries: variance from sums, intervals and data-quality warnings.
 import { describe, expect, it } from 'vitest';
-import { sampleVariance, summarizeArm, type ArmSummaryInput } from '../../../src/core/stats/armSummary.js';
+import { sampleVariance, summarizeArm, type ArmSummaryInput } from '../../../src/core/stats/arm-summary.js';
 
 function input(over: Partial<ArmSummaryInput>): ArmSummaryInput {
   return {

@@ -1,12 +1,12 @@
 // One metric of an experiment: per-arm summaries and every non-control arm compared with control.
-import { summarizeArm, type ArmSummary } from './armSummary.js';
-import { twoProportionTest } from './compareBinomial.js';
-import { welchTest } from './compareContinuous.js';
+import { summarizeArm, type ArmSummary } from './arm-summary.js';
+import { twoProportionTest } from './compare-binomial.js';
+import { welchTest } from './compare-continuous.js';
 import { finiteOrNull } from './finite.js';
 import { holmAdjust } from './holm.js';
 import { normalCdf, normalCriticalValue } from './normal.js';
-import { relativeLift } from './relativeLift.js';
-import { sampleSizePerArm } from './sampleSize.js';
+import { relativeLift } from './relative-lift.js';
+import { sampleSizePerArm } from './sample-size.js';
 import type {
   AnalysisWarning,
   ArmInput,

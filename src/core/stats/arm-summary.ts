@@ -1,7 +1,7 @@
 // Per-arm summary of one metric: n, mean, variance and confidence interval, with data-quality warnings.
 import { finiteIntervalOrNull, finiteOrNull } from './finite.js';
 import { normalCriticalValue } from './normal.js';
-import { studentTQuantile } from './studentT.js';
+import { studentTQuantile } from './student-t.js';
 import type { AnalysisWarning, Interval, MetricArmInput, MetricType } from './types.js';
 import { makeWarning } from './warnings.js';
 import { wilsonInterval } from './wilson.js';

@@ -1,6 +1,6 @@
 // Welch's unequal-variance t-test with a Welch–Satterthwaite interval for the difference of means.
 import { finiteIntervalOrNull, finiteOrNull } from './finite.js';
-import { studentTQuantile, studentTTwoSidedP } from './studentT.js';
+import { studentTQuantile, studentTTwoSidedP } from './student-t.js';
 import type { DifferenceTest } from './types.js';
 
 export interface MeanArm {

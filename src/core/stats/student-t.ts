@@ -1,7 +1,7 @@
 // Student t distribution: two-sided p-value, CDF, density and quantile, accurate for any df ≥ 1.
 import jstatPkg from 'jstat';
-import { regularizedIncompleteBeta } from './incompleteBeta.js';
-import { logGammaHalfRatio } from './logGammaRatio.js';
+import { regularizedIncompleteBeta } from './incomplete-beta.js';
+import { logGammaHalfRatio } from './log-gamma-ratio.js';
 import { normalTwoSidedP } from './normal.js';
 
 const { jStat } = jstatPkg;
