@@ -1,0 +1,114 @@
+// A self-contained end-of-test text summary built from handleSummary's `data` object
+// (no jslib import, so the scripts need no network at run time).
+// `data.metrics[name]` = { type, contains, values, thresholds?: { [expression]: { ok } } }.
+
+/** A value of a metric in the summary data, or `fallback` when the metric never got a sample. */
+export function metricValue(data, name, key, fallback) {
+  const m = data && data.metrics ? data.metrics[name] : undefined;
+  if (!m || !m.values || m.values[key] === undefined) return fallback;
+  return m.values[key];
+}
+
+/** Every threshold of the run: [{ metric, expression, ok }]. */
+export function thresholdResults(data) {
+  const out = [];
+  const metrics = (data && data.metrics) || {};
+  for (const name of Object.keys(metrics).sort()) {
+    const t = metrics[name].thresholds;
+    if (!t) continue;
+    for (const expression of Object.keys(t)) out.push({ metric: name, expression, ok: t[expression].ok });
+  }
+  return out;
+}
+
+export function allThresholdsOk(data) {
+  return thresholdResults(data).every((t) => t.ok);
+}
+
+export function fmtMs(ms) {
+  if (ms === undefined || ms === null || !Number.isFinite(ms)) return '-';
+  if (ms >= 1000) return `${(ms / 1000).toFixed(2)}s`;
+  if (ms >= 1) return `${ms.toFixed(2)}ms`;
+  return `${(ms * 1000).toFixed(0)}µs`;
+}
+
+export function fmtPct(x, digits) {
+  if (x === undefined || x === null || !Number.isFinite(x)) return '-';
+  return `${(x * 100).toFixed(digits === undefined ? 2 : digits)}%`;
+}
+
+export function pad(text, width) {
+  const s = String(text);
+  return s.length >= width ? s : s + ' '.repeat(width - s.length);
+}
+
+export function padLeft(text, width) {
+  const s = String(text);
+  return s.length >= width ? s : ' '.repeat(width - s.length) + s;
+}
+
+/** The value a threshold expression is compared with, for display. */
+function thresholdSubject(data, metric, expression) {
+  const m = data.metrics[metric];
+  const agg = /^\s*([a-z]+(?:\([\d.]+\))?)/.exec(expression);
+  if (!m || !agg) return '';
+  const key = agg[1];
+  const v = m.values ? m.values[key] : undefined;
+  if (v === undefined) return '';
+  if (key === 'rate' && m.type === 'rate') return `${key}=${fmtPct(v)}`;
+  if (m.type === 'trend' && (m.contains === 'time' || /_duration\b/.test(metric)))
+    return `${key}=${fmtMs(v)}`;
+  return `${key}=${Number.isInteger(v) ? v : Number(v).toFixed(4)}`;
+}
+
+/** Lines listing every threshold with ✓ / ✗ and its current value. */
+export function thresholdSection(data, indent) {
+  const lines = [];
+  for (const t of thresholdResults(data)) {
+    const subject = thresholdSubject(data, t.metric, t.expression);
+    lines.push(
+      `${indent}${t.ok ? '✓' : '✗'} ${pad(t.metric, 38)} ${pad(`'${t.expression}'`, 22)} ${subject}`,
+    );
+  }
+  return lines;
+}
+
+/** Lines listing the checks of the root group (and nested groups) with pass counts. */
+export function checkSection(data, indent) {
+  const lines = [];
+  const walk = (group) => {
+    if (!group) return;
+    for (const c of group.checks || []) {
+      const total = c.passes + c.fails;
+      lines.push(`${indent}${c.fails === 0 ? '✓' : '✗'} ${pad(c.name, 48)} ${c.passes}/${total} passed`);
+    }
+    for (const g of group.groups || []) walk(g);
+  };
+  walk(data.root_group);
+  return lines;
+}
+
+/**
+ * Request, latency and execution figures. `submetric` (e.g. "endpoint:outcomes") restricts
+ * failures and latency to a tagged sub-metric (k6 only reports sub-metrics that have
+ * thresholds); `requestsMetric` names the counter of those requests (default http_reqs).
+ */
+export function httpSection(data, indent, submetric, requestsMetric) {
+  const suffix = submetric ? `{${submetric}}` : '';
+  const dur = `http_req_duration${suffix}`;
+  const lines = [];
+  const reqs = metricValue(data, requestsMetric || 'http_reqs', 'count', 0);
+  const rps = metricValue(data, requestsMetric || 'http_reqs', 'rate', 0);
+  lines.push(`${indent}requests      ${reqs} (${Number(rps).toFixed(1)}/s)`);
+  lines.push(`${indent}failed        ${fmtPct(metricValue(data, `http_req_failed${suffix}`, 'rate', 0))}`);
+  lines.push(
+    `${indent}latency       avg=${fmtMs(metricValue(data, dur, 'avg'))} med=${fmtMs(metricValue(data, dur, 'med'))} ` +
+      `p(95)=${fmtMs(metricValue(data, dur, 'p(95)'))} p(99)=${fmtMs(metricValue(data, dur, 'p(99)'))} ` +
+      `max=${fmtMs(metricValue(data, dur, 'max'))}`,
+  );
+  lines.push(
+    `${indent}iterations    ${metricValue(data, 'iterations', 'count', 0)} done, ` +
+      `${metricValue(data, 'dropped_iterations', 'count', 0)} dropped (no free VU), max VUs ${metricValue(data, 'vus_max', 'max', '-')}`,
+  );
+  return lines;
+}

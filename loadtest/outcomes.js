@@ -1,0 +1,373 @@
+// k6 load test: outcome ingestion (POST /api/v1/outcomes), single events and batches,
+// with a share of deliberate re-sends to exercise de-duplication by event_id.
+//
+//   k6 run loadtest/outcomes.js                                   # 20 iterations/s for 1m
+//   k6 run -e RATE=50 -e BATCH=200 -e DUP_SHARE=0.1 loadtest/outcomes.js
+//   k6 run -e EXPERIMENT=churn-model loadtest/outcomes.js
+//
+// Each iteration picks users from a pool of USERS, exposes the ones this VU has not exposed
+// yet (EXPOSE=predict calls the experiment's route; EXPOSE=assign calls POST /api/v1/assign;
+// EXPOSE=none skips it, so every event should come back unattributed), then posts their
+// outcome events: one event (a single JSON object) or BATCH events (a JSON array), chosen per
+// iteration with probability BATCH_SHARE. A share DUP_SHARE of the events are re-sends of
+// events this VU sent before and the gateway accepted: same event_id, same payload. The
+// gateway must answer 202 and count each of them as a duplicate.
+//
+// The answer is { accepted, duplicates, unattributed, queued, rejected: [{index, code, message}] }
+// with one status per event (accepted | duplicate | unattributed | queued) or a rejection,
+// so accepted + duplicates + unattributed + queued + rejected.length = events sent.
+// Settings (`-e NAME=value`): see loadtest/README.md.
+
+import http from 'k6/http';
+import { check } from 'k6';
+import { Counter, Rate } from 'k6/metrics';
+import { durationSeconds, header, int, joinUrl, num, secondsToDuration, str } from './lib/env.js';
+import { PRESETS, predictionBody, userOutcomes } from './lib/presets.js';
+import { checkSection, fmtPct, httpSection, thresholdSection } from './lib/summary.js';
+
+// ── settings ────────────────────────────────────────────────────────────────────────────────
+const EXPERIMENT = str(__ENV, 'EXPERIMENT', 'ranker-v2');
+const PRESET = PRESETS[EXPERIMENT];
+if (!PRESET) throw new Error(`EXPERIMENT: "${EXPERIMENT}" is not one of ${Object.keys(PRESETS).join(', ')}`);
+const BASE_URL = str(__ENV, 'BASE_URL', 'http://localhost:8080');
+const ROUTE = str(__ENV, 'ROUTE', PRESET.route);
+const SCENARIO = str(__ENV, 'SCENARIO', 'steady');
+const RATE = int(__ENV, 'RATE', 20, 1);
+const DURATION = str(__ENV, 'DURATION', '1m');
+const BATCH = int(__ENV, 'BATCH', 20, 1, 100000);
+const BATCH_SHARE = num(__ENV, 'BATCH_SHARE', 0.5, 0, 1);
+const DUP_SHARE = num(__ENV, 'DUP_SHARE', 0.05, 0, 0.9);
+const USERS = int(__ENV, 'USERS', 100000, 1);
+const EXPOSE = str(__ENV, 'EXPOSE', 'predict');
+const UNIT_HEADER = str(__ENV, 'UNIT_HEADER', 'x-user-id');
+const API_TOKEN = str(__ENV, 'API_TOKEN', '');
+const TIMEOUT = str(__ENV, 'TIMEOUT', '10s');
+const P95_MS = num(__ENV, 'P95_MS', 300, 0);
+const P99_MS = num(__ENV, 'P99_MS', 800, 0);
+const MAX_FAILED = num(__ENV, 'MAX_FAILED', 0.01, 0, 1);
+const MAX_UNATTRIBUTED = num(__ENV, 'MAX_UNATTRIBUTED', 0.01, 0, 1);
+const SUMMARY_JSON = str(__ENV, 'SUMMARY_JSON', '');
+
+if (['predict', 'assign', 'none'].indexOf(EXPOSE) === -1) {
+  throw new Error(`EXPOSE: "${EXPOSE}" is not one of predict, assign, none`);
+}
+const OUTCOMES_URL = joinUrl(BASE_URL, '/api/v1/outcomes');
+const METRICS = Object.keys(PRESET.metrics).join(', ');
+
+// ── load shape ──────────────────────────────────────────────────────────────────────────────
+function buildScenario() {
+  if (SCENARIO === 'smoke') {
+    return {
+      peak: 2,
+      config: { executor: 'constant-arrival-rate', rate: 2, timeUnit: '1s', duration: '30s' },
+    };
+  }
+  if (SCENARIO === 'steady') {
+    const seconds = durationSeconds(DURATION, 'DURATION');
+    return {
+      peak: RATE,
+      config: {
+        executor: 'constant-arrival-rate',
+        rate: RATE,
+        timeUnit: '1s',
+        duration: secondsToDuration(seconds),
+      },
+    };
+  }
+  throw new Error(`SCENARIO: "${SCENARIO}" is not one of smoke, steady`);
+}
+const SHAPE = buildScenario();
+// An iteration makes up to 1 + ceil(BATCH / 6) sequential round trips (exposures go 6 at a time).
+const PRE_VUS = int(__ENV, 'PRE_VUS', Math.max(5, Math.ceil(SHAPE.peak * 0.2)), 1);
+const MAX_VUS = int(__ENV, 'MAX_VUS', Math.max(PRE_VUS, 20, SHAPE.peak * 2), 1);
+
+// ── metrics ─────────────────────────────────────────────────────────────────────────────────
+// Events this script sent (new and re-sent), and what the gateway said became of them.
+const posts = new Counter('outcomes_posts');
+const sent = new Counter('outcomes_sent');
+const resent = new Counter('outcomes_resent');
+const accepted = new Counter('outcomes_accepted');
+const duplicates = new Counter('outcomes_duplicates');
+const unattributed = new Counter('outcomes_unattributed');
+const queued = new Counter('outcomes_queued');
+const rejected = new Counter('outcomes_rejected');
+/** One sample per re-sent event: true when the gateway counted it as a duplicate. */
+const dedupDetected = new Rate('outcomes_dedup_detected');
+/** Responses that report more duplicates than the request re-sent: fresh events wrongly dropped. */
+const falseDuplicates = new Counter('outcomes_false_duplicates');
+/** One sample per new event with a known fate: true when it came back unattributed. */
+const unattributedShare = new Rate('outcomes_unattributed_share');
+/** Exposure requests whose answer did not confirm the user (non-200). */
+const exposureFailed = new Counter('exposures_failed');
+
+const thresholds = {
+  'http_req_failed{endpoint:outcomes}': [
+    `rate<${MAX_FAILED}`,
+    { threshold: 'rate<0.5', abortOnFail: true, delayAbortEval: '15s' },
+  ],
+  'http_req_duration{endpoint:outcomes}': [`p(95)<${P95_MS}`, `p(99)<${P99_MS}`],
+  checks: ['rate>0.99'],
+  // Every event is valid: the gateway must not reject any.
+  outcomes_rejected: ['count<1'],
+  // No fresh event may be taken for a duplicate.
+  outcomes_false_duplicates: ['count<1'],
+};
+if (EXPOSE !== 'none' && DUP_SHARE > 0) {
+  // Every re-sent event is recognised. (Re-sends need accepted events, so none without exposure.)
+  thresholds.outcomes_dedup_detected = ['rate>0.999'];
+}
+if (EXPOSE !== 'none') {
+  thresholds['http_req_failed{endpoint:expose}'] = [`rate<${MAX_FAILED}`];
+  // Users were exposed before their events were sent, so (almost) none may be unattributed.
+  thresholds.outcomes_unattributed_share = [`rate<=${MAX_UNATTRIBUTED}`];
+}
+
+export const options = {
+  scenarios: {
+    [SCENARIO]: Object.assign(
+      { exec: 'outcomes', preAllocatedVUs: PRE_VUS, maxVUs: MAX_VUS, gracefulStop: '10s' },
+      SHAPE.config,
+    ),
+  },
+  thresholds,
+  // Exposure answers are not read; the outcome requests ask for their body with responseType.
+  discardResponseBodies: true,
+  summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)'],
+};
+
+// ── test ────────────────────────────────────────────────────────────────────────────────────
+function jsonHeaders(extra) {
+  const h = { 'Content-Type': 'application/json' };
+  if (API_TOKEN !== '') h.Authorization = `Bearer ${API_TOKEN}`;
+  return Object.assign(h, extra || {});
+}
+
+export function setup() {
+  const health = http.get(joinUrl(BASE_URL, '/healthz'), { tags: { endpoint: 'healthz' }, timeout: TIMEOUT });
+  if (health.status !== 200) {
+    throw new Error(
+      `gateway not healthy: GET ${joinUrl(BASE_URL, '/healthz')} → ${health.status} ${health.error || ''}`,
+    );
+  }
+  return {};
+}
+
+/** Users this VU has exposed (VU-local: k6 shares no state between VUs). */
+const exposed = {};
+/** Events this VU sent that the gateway accepted: candidates for re-sending. */
+const history = [];
+const HISTORY_LIMIT = 5000;
+let sequence = 0;
+
+function pickUser() {
+  return `user-${Math.floor(Math.random() * USERS)}`;
+}
+
+function exposureRequest(user) {
+  if (EXPOSE === 'assign') {
+    return {
+      method: 'POST',
+      url: joinUrl(BASE_URL, '/api/v1/assign'),
+      body: JSON.stringify({ experiment: EXPERIMENT, user_id: user }),
+      params: { headers: jsonHeaders(), tags: { endpoint: 'expose' }, timeout: TIMEOUT },
+    };
+  }
+  return {
+    method: 'POST',
+    url: joinUrl(BASE_URL, ROUTE),
+    body: JSON.stringify(predictionBody(EXPERIMENT)),
+    params: { headers: jsonHeaders({ [UNIT_HEADER]: user }), tags: { endpoint: 'expose' }, timeout: TIMEOUT },
+  };
+}
+
+/** Exposes the users this VU has not exposed yet; returns the users that could not be exposed. */
+function expose(users) {
+  if (EXPOSE === 'none') return {};
+  const todo = users.filter((u) => !exposed[u]);
+  const failed = {};
+  if (todo.length === 0) return failed;
+  const responses = http.batch(todo.map(exposureRequest));
+  todo.forEach((u, i) => {
+    // The assignment (and so the exposure) is recorded even when the model fails, but a
+    // response without x-abgate-arm (EXPOSE=predict) means the request never got that far.
+    const r = responses[i];
+    const ok = r.status === 200 && (EXPOSE === 'assign' || header(r, 'x-abgate-arm') !== undefined);
+    if (ok) exposed[u] = true;
+    else {
+      failed[u] = true;
+      exposureFailed.add(1);
+    }
+  });
+  return failed;
+}
+
+function newEvents(count) {
+  const events = [];
+  const users = [];
+  while (events.length < count) {
+    const user = pickUser();
+    users.push(user);
+    for (const o of userOutcomes(EXPERIMENT)) {
+      if (events.length === count) break;
+      sequence++;
+      events.push({
+        user_id: user,
+        metric: o.metric,
+        value: o.value,
+        experiment: EXPERIMENT,
+        event_id: `k6-${__VU}-${sequence}-${Math.floor(Math.random() * 1e9).toString(36)}`,
+      });
+    }
+  }
+  return { events, users };
+}
+
+function parseBody(res) {
+  try {
+    return res.json();
+  } catch {
+    return undefined;
+  }
+}
+
+const isCount = (v) => typeof v === 'number' && Number.isInteger(v) && v >= 0;
+
+/** The scenario function (named, as the repository's lint forbids default exports). */
+export function outcomes() {
+  const batch = Math.random() < BATCH_SHARE;
+  const size = batch ? BATCH : 1;
+
+  // Re-sends: earlier accepted events, at most once each per request.
+  const resends = [];
+  const resendIds = {};
+  for (let i = 0; i < size; i++) {
+    if (history.length > 0 && Math.random() < DUP_SHARE) {
+      const old = history[Math.floor(Math.random() * history.length)];
+      if (!resendIds[old.event_id]) {
+        resendIds[old.event_id] = true;
+        resends.push(old);
+      }
+    }
+  }
+  const fresh = newEvents(size - resends.length);
+  const failedExposure = expose(fresh.users);
+  const freshEvents = fresh.events.filter((e) => !failedExposure[e.user_id]);
+  const events = freshEvents.concat(resends);
+  if (events.length === 0) return;
+  // Shuffle so re-sends are not always at the end of the batch.
+  for (let i = events.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    const t = events[i];
+    events[i] = events[j];
+    events[j] = t;
+  }
+
+  const single = !batch && events.length === 1;
+  const res = http.post(OUTCOMES_URL, JSON.stringify(single ? events[0] : events), {
+    headers: jsonHeaders(),
+    tags: { endpoint: 'outcomes', mode: single ? 'single' : 'batch' },
+    timeout: TIMEOUT,
+    responseType: 'text',
+  });
+  const body = res.status === 202 ? parseBody(res) : undefined;
+  const b = body || {};
+  const rejectedList = Array.isArray(b.rejected) ? b.rejected : undefined;
+  const wellFormed =
+    isCount(b.accepted) &&
+    isCount(b.duplicates) &&
+    isCount(b.unattributed) &&
+    isCount(b.queued) &&
+    rejectedList !== undefined;
+
+  posts.add(1);
+  sent.add(events.length);
+  resent.add(resends.length);
+  check(res, {
+    'outcomes: status is 202': (r) => r.status === 202,
+    'outcomes: body has accepted, duplicates, unattributed, queued, rejected': () => wellFormed,
+    'outcomes: every event has a status': () =>
+      wellFormed &&
+      b.accepted + b.duplicates + b.unattributed + b.queued + rejectedList.length === events.length,
+  });
+  if (!wellFormed) {
+    if (res.status !== 202) {
+      console.warn(
+        `POST /api/v1/outcomes (${events.length} events) → ${res.status || res.error} (x-request-id ${header(res, 'x-request-id') || '-'})`,
+      );
+    }
+    return;
+  }
+
+  accepted.add(b.accepted);
+  duplicates.add(b.duplicates);
+  unattributed.add(b.unattributed);
+  queued.add(b.queued);
+  rejected.add(rejectedList.length);
+  if (rejectedList.length > 0) console.warn(`rejected events: ${JSON.stringify(rejectedList.slice(0, 3))}`);
+
+  // Duplicates: the request re-sent `resends.length` events the gateway had accepted before.
+  const detected = Math.min(b.duplicates, resends.length);
+  for (let i = 0; i < resends.length; i++) dedupDetected.add(i < detected);
+  if (b.duplicates > resends.length) falseDuplicates.add(b.duplicates - resends.length);
+
+  // Attribution of the fresh events whose fate is known (queued ones are not decided yet).
+  if (b.queued === 0 && rejectedList.length === 0) {
+    const freshUnattributed = b.unattributed;
+    for (let i = 0; i < freshEvents.length; i++) unattributedShare.add(i < freshUnattributed);
+  }
+
+  // Remember the fresh events for re-sending only when every one of them was accepted:
+  // the answer gives counts, not per-event statuses, and a duplicate must refer to an
+  // event the gateway counted.
+  if (b.accepted === freshEvents.length && b.duplicates === resends.length) {
+    for (const e of freshEvents) {
+      if (history.length < HISTORY_LIMIT) history.push(e);
+      else history[Math.floor(Math.random() * HISTORY_LIMIT)] = e;
+    }
+  }
+}
+
+// ── end-of-test summary ─────────────────────────────────────────────────────────────────────
+function countOf(data, metric) {
+  const m = data.metrics[metric];
+  return m && m.values && typeof m.values.count === 'number' ? m.values.count : 0;
+}
+
+export function handleSummary(data) {
+  const I = '    ';
+  const total = countOf(data, 'outcomes_sent');
+  const share = (n) => (total > 0 ? fmtPct(n / total) : '-');
+  const lines = [''];
+  lines.push(`  abgate outcome ingestion load test: ${SCENARIO}, POST ${OUTCOMES_URL}`);
+  lines.push(
+    `  experiment ${EXPERIMENT} (${METRICS}), batch ${BATCH} events on ${fmtPct(BATCH_SHARE, 0)} of posts, ` +
+      `re-sends ${fmtPct(DUP_SHARE, 0)}, exposure via ${EXPOSE}, ${USERS} users`,
+  );
+  lines.push('');
+  lines.push('  █ EVENTS');
+  lines.push(`${I}sent           ${total} (${countOf(data, 'outcomes_resent')} deliberate re-sends)`);
+  for (const [label, metric] of [
+    ['accepted', 'outcomes_accepted'],
+    ['duplicates', 'outcomes_duplicates'],
+    ['unattributed', 'outcomes_unattributed'],
+    ['queued', 'outcomes_queued'],
+    ['rejected', 'outcomes_rejected'],
+  ]) {
+    const n = countOf(data, metric);
+    lines.push(`${I}${label.padEnd(14)} ${n} (${share(n)})`);
+  }
+  lines.push(`${I}exposures that failed ${countOf(data, 'exposures_failed')}`);
+  lines.push('');
+  lines.push('  █ HTTP (outcome posts)');
+  lines.push(...httpSection(data, I, 'endpoint:outcomes', 'outcomes_posts'));
+  lines.push('');
+  lines.push('  █ CHECKS');
+  lines.push(...checkSection(data, I));
+  lines.push('');
+  lines.push('  █ THRESHOLDS');
+  lines.push(...thresholdSection(data, I));
+  lines.push('');
+  const out = { stdout: lines.join('\n') + '\n' };
+  if (SUMMARY_JSON !== '') out[SUMMARY_JSON] = JSON.stringify(data, null, 2);
+  return out;
+}
