@@ -6,6 +6,15 @@ import { getRequestListener } from '@hono/node-server';
 import { createApp } from './http/app.js';
 import { ProxyHandler } from './gateway/proxy-handler.js';
 import { closeServices, type Services } from './services.js';
+import { ApiError, errorBody } from './errors/api-error.js';
+import { sendError } from './gateway/node-response.js';
+
+/** "." or ".." path segments, raw or percent-encoded: an upstream could resolve them outside the arm's path. */
+const DOT_SEGMENT = /(?:^|\/)(?:\.|%2e){1,2}(?:\/|$)/i;
+
+export function hasDotSegment(path: string): boolean {
+  return (path.includes('.') || path.includes('%')) && DOT_SEGMENT.test(path);
+}
 
 export interface Gateway {
   readonly server: Server;
@@ -33,9 +42,34 @@ export function createGateway(services: Services): Gateway {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
+    if (hasDotSegment(path)) {
+      sendError(
+        res,
+        new ApiError('bad_path', 'path must not contain "." or ".." segments'),
+        services.requestId(),
+      );
+      return;
+    }
     const match = routes.match(path);
     if (match) proxy.handle(req, res, match, q === -1 ? '' : url.slice(q));
     else void honoListener(req, res);
+  });
+  // Malformed requests Node rejects before any handler runs still get a JSON error.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable || (err.code === 'ECONNRESET' && !socket.readable)) return socket.destroy();
+    const tooBig = err.code === 'HPE_HEADER_OVERFLOW';
+    const body = JSON.stringify(
+      errorBody(
+        new ApiError(
+          tooBig ? 'headers_too_large' : 'bad_request',
+          tooBig ? 'request headers are too large' : `malformed HTTP request (${err.code ?? 'parse error'})`,
+        ),
+        services.requestId(),
+      ),
+    );
+    socket.end(
+      `HTTP/1.1 ${tooBig ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
   });
   // Slow-loris guard; generous enough for large model payloads on slow links.
   server.headersTimeout = 30_000;

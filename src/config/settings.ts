@@ -23,7 +23,10 @@ export const settingsSchema = z.object({
   /** ABGATE_MAX_BODY_BYTES: largest accepted request body. @default 1048576 (1 MiB) */
   maxBodyBytes: int(1).default(1024 * 1024),
   /** ABGATE_API_TOKEN: when set, experiment and report endpoints need `Authorization: Bearer <token>`. */
-  apiToken: z.string().min(1).optional(),
+  apiToken: z
+    .string()
+    .regex(/^[A-Za-z0-9._~+/-]+=*$/, 'must be a bearer token: letters, digits and . _ ~ + / - (RFC 6750)')
+    .optional(),
   /** ABGATE_OUTCOME_BATCH_LIMIT: most events in one POST /api/v1/outcomes. @default 1000 */
   outcomeBatchLimit: int(1, 100_000).default(1000),
   /** ABGATE_DEDUP_WINDOW_S: how long an event_id is remembered. @default 86400 (24 h) */
@@ -82,7 +85,15 @@ export function loadSettings(
     if (value !== undefined) raw[key] = value;
   }
   const parsed = settingsSchema.safeParse(raw);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    if (parsed.data.workers > 1 && parsed.data.redisUrl === undefined) {
+      // Each worker would keep its own in-memory store: exposures in one, outcomes in another.
+      throw new ConfigError([
+        `${SETTINGS_ENV.workers}: more than one worker needs a shared store; set ${SETTINGS_ENV.redisUrl} (or --redis)`,
+      ]);
+    }
+    return parsed.data;
+  }
   throw new ConfigError(
     parsed.error.issues.map((i) => {
       const key = String(i.path[0]) as keyof Settings;

@@ -5,6 +5,8 @@ export type ApiErrorCode =
   | 'invalid_json'
   | 'validation_failed'
   | 'missing_unit'
+  | 'ambiguous_unit'
+  | 'bad_path'
   | 'unknown_arm'
   | 'unauthorized'
   | 'not_found'
@@ -12,6 +14,7 @@ export type ApiErrorCode =
   | 'experiment_not_running'
   | 'method_not_allowed'
   | 'payload_too_large'
+  | 'headers_too_large'
   | 'unsupported_media_type'
   | 'internal_error'
   | 'upstream_unavailable'
@@ -21,12 +24,14 @@ export type ApiErrorCode =
 /** HTTP status of every code; exhaustive, so a new code cannot ship without one. */
 export function statusOf(
   code: ApiErrorCode,
-): 400 | 401 | 404 | 405 | 409 | 413 | 415 | 500 | 502 | 503 | 504 {
+): 400 | 401 | 404 | 405 | 409 | 413 | 415 | 431 | 500 | 502 | 503 | 504 {
   switch (code) {
     case 'bad_request':
     case 'invalid_json':
     case 'validation_failed':
     case 'missing_unit':
+    case 'ambiguous_unit':
+    case 'bad_path':
     case 'unknown_arm':
       return 400;
     case 'unauthorized':
@@ -40,6 +45,8 @@ export function statusOf(
       return 409;
     case 'payload_too_large':
       return 413;
+    case 'headers_too_large':
+      return 431;
     case 'unsupported_media_type':
       return 415;
     case 'internal_error':

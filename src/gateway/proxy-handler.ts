@@ -1,7 +1,6 @@
 // Prediction traffic: decide the arm, record the exposure, stream the request to the arm's upstream
 // and its answer back. Works on the raw Node request/response: this is the hot path.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { pipeline } from 'node:stream';
 import { decide } from '../core/decision.js';
 import { ApiError, toApiError } from '../errors/api-error.js';
 import type { CompiledArm, CompiledExperiment } from '../routing/compiled-experiment.js';
@@ -9,6 +8,7 @@ import type { RouteMatch } from '../routing/route-table.js';
 import type { EventStore } from '../store/event-store.js';
 import type { RequestObserver } from '../telemetry/request-record.js';
 import { endToEndHeaders, forwardedFor, GATEWAY_REQUEST_HEADERS } from '../proxy/headers.js';
+import { pipeResponse } from '../proxy/pipe-response.js';
 import {
   BodyTooLargeError,
   capped,
@@ -48,6 +48,18 @@ interface Attempt {
 }
 
 const FORCE_HEADER = 'x-abgate-force-arm';
+
+/** Status logged (never sent) when the client went away first, as nginx does. */
+const CLIENT_CLOSED = 499;
+
+/** The client closed the connection before the answer; there is nobody to answer. */
+class ClientClosedError extends Error {
+  override readonly name = 'ClientClosedError';
+}
+
+function isClientGone(err: unknown, res: ServerResponse): boolean {
+  return err instanceof ClientClosedError || (res.destroyed && !res.writableFinished);
+}
 
 interface InFlight {
   current: AbortController | undefined;
@@ -107,7 +119,7 @@ export class ProxyHandler {
       }
     }
 
-    const unitId = readUnitId(def.unit, req.headers, query.length > 1 ? query.slice(1) : '');
+    const unitId = readUnitId(def.unit, req, query.length > 1 ? query.slice(1) : '');
     if (unitId === undefined && forcedIndex === undefined && def.missing_unit === 'reject') {
       throw new ApiError(
         'missing_unit',
@@ -120,20 +132,22 @@ export class ProxyHandler {
 
     const decision = decide(exp.allocation, def.status, unitId, forcedIndex);
     const arm = exp.arms[decision.armIndex]!;
-    if (decision.exposure) {
-      // The assignment is the exposure (intention to treat), whatever the upstream answers.
+    // The assignment is the exposure (intention to treat), whatever the upstream answers; but a
+    // request refused for its body (413) was never served, so the exposure waits for the attempt.
+    const expose = () => {
+      if (!decision.exposure) return;
       this.deps.store.recordExposure({
         experiment: exp.id,
         arm: arm.name,
         userId: unitId!,
         timestamp: this.now(),
       });
-    }
+    };
 
     // The attempt under way, so a client that goes away cancels it.
     const inFlight: InFlight = { current: undefined };
     res.once('close', () => {
-      if (!res.writableFinished) inFlight.current?.abort();
+      if (!res.writableFinished) inFlight.current?.abort(new ClientClosedError());
     });
 
     const canFallBack = arm.fallbackToControl && arm !== exp.control;
@@ -158,9 +172,12 @@ export class ProxyHandler {
           };
     } catch (err) {
       if (err instanceof BodyTooLargeError) throw tooLarge(this.deps.maxBodyBytes);
+      if (isClientGone(err, res)) throw new ClientClosedError();
+      expose();
       if (err instanceof ApiError) throw err;
       throw upstreamError(err, arm.name, arm.timeoutMs);
     }
+    expose();
     const upstreamMs = this.monotonic() - upstreamStart;
 
     const { response } = attempt;
@@ -169,15 +186,19 @@ export class ProxyHandler {
     out['x-abgate-arm'] = attempt.arm.name;
     out['x-request-id'] = requestId;
     if (decision.reason === 'forced') out['x-abgate-forced'] = '1';
-    if (attempt.fallback) out['x-abgate-fallback'] = '1';
+    if (attempt.fallback) {
+      out['x-abgate-fallback'] = '1';
+      out['x-abgate-assigned-arm'] = arm.name;
+    }
     res.writeHead(response.statusCode, out);
-    pipeline(response.body, res, (err) => {
+    // pipeline() semantics without its per-request AbortController/DOMException (see pipe-response.ts).
+    pipeResponse(response.body, res, (err) => {
       this.deps.observe?.({
         requestId,
         method: req.method ?? 'GET',
         experiment: exp.id,
         arm: attempt.arm.name,
-        status: response.statusCode,
+        status: err && !res.writableFinished ? CLIENT_CLOSED : response.statusCode,
         upstreamMs,
         totalMs: this.monotonic() - start,
         exposure: decision.exposure,
@@ -230,7 +251,8 @@ export class ProxyHandler {
         signal: controller.signal,
       });
     } catch (err) {
-      throw controller.signal.reason instanceof UpstreamTimeoutError ? controller.signal.reason : err;
+      const reason: unknown = controller.signal.aborted ? controller.signal.reason : undefined;
+      throw reason instanceof UpstreamTimeoutError || reason instanceof ClientClosedError ? reason : err;
     } finally {
       clearTimeout(timer);
     }
@@ -271,16 +293,28 @@ export class ProxyHandler {
     start: number,
     cause: unknown,
   ): void {
+    const base = { requestId, method: req.method ?? 'GET', experiment: exp.id, totalMs: 0 };
+    if (cause instanceof ClientClosedError) {
+      // Nobody is listening: not an upstream failure, not worth an error log.
+      res.destroy();
+      this.deps.observe?.({
+        ...base,
+        status: CLIENT_CLOSED,
+        totalMs: this.monotonic() - start,
+        errorCode: 'client_closed',
+      });
+      return;
+    }
     const err = toApiError(cause);
+    const arm = typeof err.details?.arm === 'string' ? err.details.arm : undefined;
     const headers: Record<string, string> = { 'x-abgate-experiment': exp.id };
+    if (arm !== undefined) headers['x-abgate-arm'] = arm;
     // An unread or partly read body would otherwise have to be drained before the next request.
     if (err.code === 'payload_too_large' || !req.complete) headers.connection = 'close';
     sendError(res, err, requestId, headers);
     this.deps.observe?.({
-      requestId,
-      method: req.method ?? 'GET',
-      experiment: exp.id,
-      ...(typeof err.details?.arm === 'string' ? { arm: err.details.arm } : {}),
+      ...base,
+      ...(arm !== undefined ? { arm } : {}),
       status: err.status,
       totalMs: this.monotonic() - start,
       errorCode: err.code,

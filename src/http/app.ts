@@ -2,7 +2,7 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
-import { requestId } from 'hono/request-id';
+import { requestIdFrom } from '../gateway/request-id.js';
 import { ApiError, errorBody, toApiError } from '../errors/api-error.js';
 import type { Services } from '../services.js';
 import type { AppEnv } from './env.js';
@@ -14,11 +14,26 @@ import { experimentRoutes } from './routes/experiments.js';
 import { reportPageRoutes } from './routes/reports.js';
 import { requireToken } from './auth.js';
 
+/** The gateway's own endpoints and their methods, to tell 405 from 404. */
+const ENDPOINTS: readonly [RegExp, string][] = [
+  [/^\/api\/v1\/(assign|outcomes)$/, 'POST'],
+  [/^\/(healthz|readyz|metrics)$/, 'GET, HEAD'],
+  [/^\/api\/v1\/experiments(\/[^/]+(\/report)?)?$/, 'GET, HEAD'],
+  [/^\/reports\/[^/]+$/, 'GET, HEAD'],
+];
+
+function allowedMethods(path: string): string | undefined {
+  return ENDPOINTS.find(([re]) => re.test(path))?.[1];
+}
+
 export function createApp(services: Services): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
-  app.use(requestId({ limitLength: 128, generator: () => services.requestId() }));
   app.use(async (c, next) => {
+    // Same rule as the proxy: keep a sane client id, else generate one.
+    const id = requestIdFrom(c.req.header('x-request-id'), services.requestId);
+    c.set('requestId', id);
+    c.header('x-request-id', id);
     c.set('services', services);
     const start = performance.now();
     await next();
@@ -59,8 +74,12 @@ export function createApp(services: Services): Hono<AppEnv> {
   app.route('/', reportPageRoutes);
 
   app.notFound((c) => {
-    const err = new ApiError('not_found', `no route for ${c.req.method} ${c.req.path}`);
-    return c.json(errorBody(err, c.var.requestId ?? ''), 404);
+    const allowed = allowedMethods(c.req.path);
+    const err = allowed
+      ? new ApiError('method_not_allowed', `${c.req.method} is not allowed on ${c.req.path}; use ${allowed}`)
+      : new ApiError('not_found', `no route for ${c.req.method} ${c.req.path}`);
+    if (allowed) c.header('allow', allowed);
+    return c.json(errorBody(err, c.var.requestId ?? ''), err.status);
   });
   app.onError((err, c) => {
     // Middleware answers (e.g. bearerAuth's 401) come as HTTPExceptions carrying their response.

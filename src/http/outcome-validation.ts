@@ -6,16 +6,32 @@ import type { OutcomeRecord, OutcomeTarget } from '../store/event-store.js';
 import { MAX_UNIT_ID_LENGTH } from '../gateway/unit-id.js';
 import { describeIssues } from './read-json.js';
 
+/**
+ * Largest |value| accepted: squares of per-user sums must stay exact enough and finite in a
+ * double; one runaway value would otherwise poison an arm's sum of squares for good.
+ */
+export const MAX_ABS_VALUE = 1e12;
+const MAX_DATE_MS = 8.64e15;
+
 export const outcomeEventSchema = z.strictObject({
-  user_id: z.string().min(1).max(MAX_UNIT_ID_LENGTH),
+  user_id: z.string().trim().min(1, 'must not be blank').max(MAX_UNIT_ID_LENGTH),
   metric: z.string().min(1).max(128),
   /** binomial: 0 or 1 (default 1); continuous: any finite number (required). */
-  value: z.number().finite().optional(),
+  value: z
+    .number()
+    .finite()
+    .refine((v) => Math.abs(v) <= MAX_ABS_VALUE, `must be between -${MAX_ABS_VALUE} and ${MAX_ABS_VALUE}`)
+    .optional(),
   experiment: z.string().min(1).optional(),
   event_id: z.string().min(1).max(256).optional(),
   /** Milliseconds since the epoch or an ISO 8601 date-time; defaults to the time received. */
-  timestamp: z.union([z.number().int().nonnegative(), z.iso.datetime({ offset: true })]).optional(),
+  timestamp: z
+    .union([z.number().int().nonnegative().max(MAX_DATE_MS), z.iso.datetime({ offset: true })])
+    .optional(),
 });
+
+/** Events may be stamped at most this far ahead of the gateway's clock (clock skew). */
+export const MAX_FUTURE_SKEW_MS = 24 * 60 * 60 * 1000;
 
 export type RejectionCode = 'invalid_event' | 'unknown_metric' | 'unknown_experiment' | 'invalid_value';
 
@@ -88,6 +104,9 @@ export function validateOutcome(
   }
   const timestamp =
     e.timestamp === undefined ? now : typeof e.timestamp === 'number' ? e.timestamp : Date.parse(e.timestamp);
+  if (!Number.isFinite(timestamp) || timestamp > now + MAX_FUTURE_SKEW_MS) {
+    return { rejection: { index, code: 'invalid_event', message: 'timestamp: is more than 24 h in the future' } };
+  }
   return {
     record: {
       userId: e.user_id,

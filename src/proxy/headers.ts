@@ -47,7 +47,8 @@ export function endToEndHeaders(
 }
 
 /** Request headers that the gateway consumes or replaces before forwarding. */
-export const GATEWAY_REQUEST_HEADERS: ReadonlySet<string> = new Set(['host', 'x-abgate-force-arm']);
+// `expect: 100-continue` is answered by Node itself; forwarding it would make undici refuse the request.
+export const GATEWAY_REQUEST_HEADERS: ReadonlySet<string> = new Set(['host', 'expect', 'x-abgate-force-arm']);
 
 export function forwardedFor(
   req: IncomingHttpHeaders,

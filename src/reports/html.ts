@@ -2,7 +2,7 @@
 // Self-contained (inline CSS and SVG, no scripts or fonts) so it renders on an offline machine.
 import type { ComparisonReport, MetricReport } from '../core/stats/index.js';
 import type { Report } from './build-report.js';
-import { explainWarning, percent, pValue, signedPercent, verdict } from './verdict.js';
+import { explainWarning, isImprovement, percent, pValue, signedPercent, verdict } from './verdict.js';
 
 function esc(s: unknown): string {
   return String(s).replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
@@ -44,11 +44,7 @@ function liftChart(metric: MetricReport): string {
       parts.push(`<text x="${label}" y="${y + 4}" font-size="12" fill="#999">no estimate</text>`);
       return;
     }
-    const color = c.significant
-      ? c.relative_lift > 0 === (metric.direction === 'increase')
-        ? '#1a7f37'
-        : '#cf222e'
-      : '#57606a';
+    const color = c.significant ? (isImprovement(metric, c) ? '#1a7f37' : '#cf222e') : '#57606a';
     const [l, h] = c.relative_lift_ci;
     parts.push(
       `<line class="ci" x1="${x(l)}" x2="${x(h)}" y1="${y}" y2="${y}" stroke="${color}" stroke-width="3"/>`,

@@ -37,18 +37,26 @@ function plainVerdict(metric: MetricReport, c: ComparisonReport, alpha: number):
     return `${c.arm} vs control on ${metric.name}: no verdict yet (${why})`;
   }
   const [lo, hi] = c.relative_lift_ci;
-  const verb = lift > 0 ? 'raises' : lift < 0 ? 'lowers' : 'does not change';
-  const size = lift === 0 ? '' : ` by ${percent(Math.abs(lift))}`;
+  // Direction comes from the difference: a relative lift over a negative control mean flips sign.
+  const diff = c.diff ?? lift;
+  const verb = diff > 0 ? 'raises' : diff < 0 ? 'lowers' : 'does not change';
+  const size = diff === 0 ? '' : ` by ${percent(Math.abs(lift))}`;
   const ci = `(${level} CI ${percent(lo)} to ${percent(hi)})`;
   if (c.significant) {
-    const good = lift > 0 === (metric.direction === 'increase');
-    return `${c.arm} ${verb} ${metric.name}${size} ${ci}, significant: ${good ? 'an improvement' : 'a regression'}`;
+    const good = isImprovement(metric, c) ? 'an improvement' : 'a regression';
+    return `${c.arm} ${verb} ${metric.name}${size} ${ci}, significant: ${good}`;
   }
   const p =
     c.p_value_adjusted === null
       ? ''
       : `, adjusted p ${c.p_value_adjusted < 0.001 ? '' : '= '}${pValue(c.p_value_adjusted)}`;
   return `${c.arm} ${verb} ${metric.name}${size} ${ci}, not significant${p}`;
+}
+
+/** Whether the arm moved the metric the good way (by the sign of the difference, not the lift). */
+export function isImprovement(metric: MetricReport, c: ComparisonReport): boolean {
+  const diff = c.diff ?? c.relative_lift ?? 0;
+  return diff > 0 === (metric.direction === 'increase');
 }
 
 const EXPLANATIONS: Record<string, string> = {

@@ -19,7 +19,7 @@ export interface TestUpstream {
 }
 
 /**
- * Paths: /status/<code> answers that status; /fail/<name> answers 500 if this is upstream <name>; /slow/<ms> waits first; /hop sends hop-by-hop headers;
+ * Paths: /stream sends 1 MiB in two halves 300 ms apart; /status/<code> answers that status; /fail/<name> answers 500 if this is upstream <name>; /slow/<ms> waits first; /hop sends hop-by-hop headers;
  * anything else echoes the request (method, url, headers, body sha256 and size) as JSON.
  * Every answer carries `x-upstream: <name>`.
  */
@@ -47,6 +47,17 @@ export async function startUpstream(name: string): Promise<TestUpstream> {
       const status = failHere ? ['', '500'] : /\/status\/(\d{3})$/.exec(path);
       const slow = /\/slow\/(\d+)$/.exec(path);
       const answer = () => {
+        if (path.endsWith('/stream')) {
+          // 1 MiB in two halves, 300 ms apart: a buffering proxy would hold the first half back.
+          res.writeHead(200, {
+            'x-upstream': name,
+            'content-type': 'application/octet-stream',
+            'content-length': 1 << 20,
+          });
+          res.write(Buffer.alloc(1 << 19, 97));
+          setTimeout(() => res.end(Buffer.alloc(1 << 19, 98)), 300);
+          return;
+        }
         if (path.endsWith('/hop')) {
           res.writeHead(200, [
             ['x-upstream', name],

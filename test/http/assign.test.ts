@@ -76,3 +76,26 @@ describe('POST /api/v1/assign', () => {
     expect(((await big.json()) as { error: { code: string } }).error.code).toBe('payload_too_large');
   });
 });
+
+describe('method and auth edges', () => {
+  it('answers 405 with Allow for a known path and a wrong method', async () => {
+    const { app } = await testApp([apiExperiment()]);
+    const res = await app.request('/api/v1/assign');
+    expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('POST');
+    expect(((await res.json()) as { error: { code: string } }).error.code).toBe('method_not_allowed');
+    expect((await app.request('/healthz', { method: 'POST' })).status).toBe(405);
+  });
+
+  it('answers 401 (not 400) for a malformed Authorization header', async () => {
+    const { app } = await testApp([apiExperiment()], { apiToken: 'tok-1.2' });
+    for (const authorization of ['Basic dXNlcjpwdw==', 'Bearer', 'Bearer a b']) {
+      const res = await app.request('/api/v1/experiments', { headers: { authorization } });
+      expect(res.status, authorization).toBe(401);
+      expect(res.headers.get('x-request-id')).toBeTruthy();
+    }
+    expect(
+      (await app.request('/api/v1/experiments', { headers: { authorization: 'bearer tok-1.2' } })).status,
+    ).toBe(200);
+  });
+});

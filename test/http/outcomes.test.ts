@@ -130,3 +130,33 @@ describe('POST /api/v1/outcomes', () => {
     );
   });
 });
+
+describe('POST /api/v1/outcomes edges', () => {
+  it('accepts a batch of exactly the limit', async () => {
+    const t = await setup({ outcomeBatchLimit: 3 });
+    const res = await t.post(
+      '/api/v1/outcomes',
+      Array.from({ length: 3 }, () => ({ user_id: 'u1', metric: 'click' })),
+    );
+    expect(res.status).toBe(202);
+  });
+
+  it('rejects runaway values, far-future timestamps and blank users, keeping the rest', async () => {
+    const t = await setup();
+    const res = await t.post('/api/v1/outcomes', [
+      { user_id: 'u1', metric: 'revenue', value: 1e200 },
+      { user_id: 'u1', metric: 'revenue', value: 3, timestamp: '2999-01-01T00:00:00Z' },
+      { user_id: '   ', metric: 'click' },
+      { user_id: ' u2 ', metric: 'revenue', value: 3, timestamp: Date.now() - 1000 },
+    ]);
+    const body = (await res.json()) as OutcomeAnswer;
+    expect(body.rejected.map((r) => [r.index, r.code])).toEqual([
+      [0, 'invalid_event'],
+      [1, 'invalid_event'],
+      [2, 'invalid_event'],
+    ]);
+    expect(body.accepted).toBe(1); // " u2 " is u2
+    const agg = await read(t, 'exp');
+    expect(agg.arms.every((a) => Number.isFinite(a.metrics.revenue!.sumSquares))).toBe(true);
+  });
+});

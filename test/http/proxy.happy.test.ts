@@ -6,6 +6,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryEventStore } from '../../src/store/memory-event-store.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { testApp } from '../helpers/app.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 
 let control: TestUpstream;
@@ -72,6 +73,41 @@ describe('proxy pass-through', () => {
     expect(json.headers['x-user-id']).toBe('alice');
     expect(json.headers['x-request-id']).toBe(res.headers['x-request-id']);
     expect(json.headers['x-forwarded-for']).toBe('127.0.0.1');
+  });
+
+  it('streams a 1 MiB response byte for byte without buffering it', async () => {
+    const started = performance.now();
+    const res = await request(`${gw.url}/models/ranker/stream`, { headers: { 'x-user-id': 'streamer' } });
+    let firstAt = 0;
+    let bytes = 0;
+    const hash = createHash('sha256');
+    for await (const chunk of res.body) {
+      if (firstAt === 0) firstAt = performance.now() - started;
+      bytes += (chunk as Buffer).length;
+      hash.update(chunk as Buffer);
+    }
+    const total = performance.now() - started;
+    expect(bytes).toBe(1 << 20);
+    const expected = createHash('sha256')
+      .update(Buffer.alloc(1 << 19, 97))
+      .update(Buffer.alloc(1 << 19, 98));
+    expect(hash.digest('hex')).toBe(expected.digest('hex'));
+    // The upstream pauses 300 ms between halves: the first bytes must arrive before that pause ends.
+    expect(total - firstAt).toBeGreaterThan(200);
+  });
+
+  it('puts a UTF-8 user id in a header in the same arm as the assignment API', async () => {
+    const t = await testApp([experiment()]);
+    for (const user of ['josé', 'müller', 'ü1', 'ü2', '用户', 'zoë']) {
+      const res = await request(`${gw.url}/models/ranker`, {
+        headers: { 'x-user-id': Buffer.from(user).toString('latin1') },
+      });
+      await res.body.dump();
+      const assigned = (await (
+        await t.post('/api/v1/assign', { experiment: 'ranker', user_id: user })
+      ).json()) as { arm: string };
+      expect(res.headers['x-abgate-arm'], user).toBe(assigned.arm);
+    }
   });
 
   it('keeps the client request id', async () => {

@@ -9,7 +9,7 @@ import { MAX_UNIT_ID_LENGTH } from '../../gateway/unit-id.js';
 
 const assignRequest = z.strictObject({
   experiment: z.string().min(1),
-  user_id: z.string().min(1).max(MAX_UNIT_ID_LENGTH),
+  user_id: z.string().trim().min(1, 'must not be blank').max(MAX_UNIT_ID_LENGTH),
 });
 
 export const assignRoutes = new Hono<AppEnv>().post('/api/v1/assign', async (c) => {
