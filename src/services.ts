@@ -1,5 +1,7 @@
 // Builds every service once and hands them to the app: the one place where the gateway is wired.
+import cluster from 'node:cluster';
 import { pino, type Logger } from 'pino';
+import { clusterMetricsFetcher } from './telemetry/cluster-metrics.js';
 import type { Settings } from './config/settings.js';
 import type { LoadedExperiment } from './config/load-experiments.js';
 import { ExperimentCatalog } from './routing/catalog.js';
@@ -64,7 +66,10 @@ export async function createServices(
       baseStore = new MemoryEventStore({ dedupWindowMs: settings.dedupWindowSeconds * 1000, now });
     }
   }
-  const metrics = new GatewayMetrics(baseStore, { processMetrics: overrides.processMetrics ?? true });
+  const metrics = new GatewayMetrics(baseStore, {
+    processMetrics: overrides.processMetrics ?? true,
+    ...(cluster.isWorker ? { aggregate: (registry) => clusterMetricsFetcher(registry) } : {}),
+  });
   const log = requestLogger(logger, {
     sampleRate: settings.logSampleRate,
     random: overrides.random ?? Math.random,

@@ -5,6 +5,7 @@ import { loadSettings, type Settings } from '../config/settings.js';
 import { createGateway, type Gateway } from '../server.js';
 import { createServices, createLogger } from '../services.js';
 import { intFlag, parse } from './args.js';
+import { serveClusterMetrics } from '../telemetry/cluster-metrics.js';
 
 export const SERVE_FLAGS = {
   port: { type: 'string' },
@@ -72,6 +73,7 @@ export async function runGateway(settings: Settings): Promise<Gateway> {
 function runPrimary(settings: Settings): void {
   const logger = createLogger(settings);
   let stopping = false;
+  serveClusterMetrics();
   for (let i = 0; i < settings.workers; i++) cluster.fork();
   cluster.on('exit', (worker, code, signal) => {
     if (stopping) {

@@ -5,6 +5,8 @@ import type { EventStore, OutcomeStatus } from '../store/event-store.js';
 import type { RequestRecord } from './request-record.js';
 
 export interface GatewayMetricsOptions {
+  /** Replaces render(): under node:cluster, fetches the aggregate of every worker. */
+  aggregate?: (registry: Registry) => () => Promise<string>;
   /** Also export Node process metrics (CPU, memory, event loop). @default true */
   processMetrics?: boolean;
 }
@@ -26,6 +28,7 @@ export class GatewayMetrics {
 
   constructor(store: EventStore, options: GatewayMetricsOptions = {}) {
     const registers = [this.registry];
+    this.renderAll = options.aggregate ? options.aggregate(this.registry) : () => this.registry.metrics();
     if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'abgate_' });
     this.requests = new Counter({
       name: 'abgate_requests_total',
@@ -134,6 +137,8 @@ export class GatewayMetrics {
   }
 
   render(): Promise<string> {
-    return this.registry.metrics();
+    return this.renderAll();
   }
+
+  private readonly renderAll: () => Promise<string>;
 }

@@ -10,6 +10,7 @@ export const healthRoutes = new Hono<AppEnv>()
     // The gateway stays ready without its store: assignment is pure and events queue.
     return c.json({
       status: 'ready',
+      pid: process.pid,
       experiments: catalog.routes.size,
       store: {
         ...s,
