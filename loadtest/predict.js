@@ -161,8 +161,8 @@ const armShare = new Rate('arm_share');
 /** Responses naming an arm that is not in WEIGHTS (wrong WEIGHTS, or a gateway bug). */
 const armUnexpected = new Counter('arm_unexpected');
 /**
- * Responses without an x-abgate-arm header: network failures, and gateway error answers
- * (e.g. 502/504 when an upstream fails without fallback carry only x-abgate-experiment).
+ * Responses without an x-abgate-arm header: network failures, and gateway errors raised before
+ * an arm was chosen (400 missing_unit and the like). 502/504 answers name the failed arm.
  */
 const armMissing = new Counter('arm_missing');
 /** Responses served by control after the assigned arm failed (x-abgate-fallback: 1). */
@@ -244,12 +244,13 @@ function requestParams(user, endpoint) {
 
 /**
  * The arm the user was assigned to. x-abgate-arm names the arm that served the response, so
- * after a fallback (x-abgate-fallback: 1) it is control, not the assigned arm. With two arms
- * the assigned arm is the other one; with more it is unknown and the response is left out
- * of the SRM counts (it is still counted in arm_fallback).
+ * after a fallback (x-abgate-fallback: 1) it is control; the gateway then names the assigned
+ * arm in x-abgate-assigned-arm. Without that header (older gateways) and with two arms, the
+ * assigned arm is the other one; otherwise the response is left out of the SRM counts.
  */
-function assignedArm(servedBy, fallback) {
+function assignedArm(servedBy, fallback, assignedHeader) {
   if (!fallback) return servedBy;
+  if (assignedHeader !== undefined) return assignedHeader;
   const others = ARM_NAMES.filter((n) => n !== servedBy);
   return others.length === 1 ? others[0] : undefined;
 }
@@ -271,7 +272,7 @@ export function predict() {
 
   const fallback = header(res, 'x-abgate-fallback') === '1';
   if (fallback) armFallback.add(1);
-  const assigned = assignedArm(arm, fallback);
+  const assigned = assignedArm(arm, fallback, header(res, 'x-abgate-assigned-arm'));
   if (arm === undefined) {
     armMissing.add(1);
   } else if (ARM_NAMES.indexOf(arm) === -1) {
