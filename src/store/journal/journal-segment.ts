@@ -47,6 +47,11 @@ export class JournalSegment {
     return this.pending.length > 0;
   }
 
+  /** Lines buffered in memory, not in the file. */
+  get pendingLines(): number {
+    return this.pending.length;
+  }
+
   /** Buffers one line; `writePending` puts it in the file. */
   append(line: string): void {
     if (this.sealed) throw new Error(`journal segment ${this.path} is sealed`);
