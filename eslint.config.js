@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bench/results/**'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', 'bench/results/**', 'vitest.local.config.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -55,8 +55,8 @@ export default tseslint.config(
     },
   },
   {
-    // Typings of CommonJS packages describe their default export.
-    files: ['**/*.d.ts'],
+    // Typings of CommonJS packages describe their default export; tool configs must export one.
+    files: ['**/*.d.ts', 'eslint.config.js', 'vitest.config.ts'],
     rules: { 'no-restricted-syntax': 'off' },
   },
   {

@@ -7,7 +7,7 @@ import { ApiError } from '../errors/api-error.js';
 /** Longest unit id accepted; longer ids are treated as absent rather than hashed. */
 export const MAX_UNIT_ID_LENGTH = 256;
 
-const NON_ASCII = /[^\x00-\x7f]/;
+const NON_ASCII = /[\u0080-\uffff]/;
 
 /**
  * Node decodes header bytes as latin1; clients send UTF-8. Re-decode so that "josé" in a header

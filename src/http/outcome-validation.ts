@@ -105,7 +105,9 @@ export function validateOutcome(
   const timestamp =
     e.timestamp === undefined ? now : typeof e.timestamp === 'number' ? e.timestamp : Date.parse(e.timestamp);
   if (!Number.isFinite(timestamp) || timestamp > now + MAX_FUTURE_SKEW_MS) {
-    return { rejection: { index, code: 'invalid_event', message: 'timestamp: is more than 24 h in the future' } };
+    return {
+      rejection: { index, code: 'invalid_event', message: 'timestamp: is more than 24 h in the future' },
+    };
   }
   return {
     record: {

@@ -17,6 +17,9 @@ const HOP_BY_HOP = new Set([
 /** Headers named in a Connection header are hop-by-hop too. */
 function connectionListed(value: string | string[] | undefined): Set<string> | undefined {
   if (value === undefined) return undefined;
+  // Fast path for the usual single token (runs twice per proxied request): nothing extra is listed.
+  if (value === 'keep-alive' || value === 'close' || value === 'Keep-Alive' || value === 'Close')
+    return undefined;
   const list = Array.isArray(value) ? value.join(',') : value;
   const names = list
     .split(',')
