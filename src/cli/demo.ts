@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { loadExperiments, type LoadedExperiment } from '../config/load-experiments.js';
 import { loadSettings } from '../config/settings.js';
 import { startModelServer } from '../demo/model-server.js';
-import { mulberry32 } from '../demo/random.js';
+import { mulberry32 } from '../core/seeded-random.js';
 import type { Report } from '../reports/build-report.js';
 import { reportToTable } from '../reports/table.js';
 import { createGateway } from '../server.js';

@@ -1,4 +1,5 @@
-// A small seeded PRNG (mulberry32), so randomized store tests are reproducible.
+// Helpers over the seeded PRNG, so randomized store tests are reproducible.
+import { mulberry32 } from '../../src/core/seeded-random.js';
 
 export interface SeededRandom {
   /** Uniform in [0, 1). */
@@ -9,14 +10,7 @@ export interface SeededRandom {
 }
 
 export function seededRandom(seed: number): SeededRandom {
-  let state = seed >>> 0;
-  const next = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   const int = (min: number, max: number) => min + Math.floor(next() * (max - min + 1));
   return {
     next,

@@ -7,23 +7,12 @@
 // a one-sided p-value, a wrong variance or a t/normal mix-up) lands far outside it.
 import { describe, expect, it } from 'vitest';
 import { analyzeExperiment, type MetricInput } from '../../../src/core/stats/index.js';
+import { mulberry32 } from '../../../src/core/seeded-random.js';
 
 const ALPHA = 0.05;
 const EXPERIMENTS = 2000;
 const USERS_PER_ARM = 2000;
 const TAIL = 0.0005; // per side: 99.9% two-sided
-
-/** mulberry32: tiny seeded PRNG, uniform in [0, 1). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Standard normal deviate by Box–Muller. */
 function gaussian(rng: () => number): number {
