@@ -5,6 +5,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { MemoryEventStore } from '../../src/store/memory-event-store.js';
+import { NO_UPSTREAMS, twoArmExperiment } from '../helpers/experiments.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 let browser: Browser;
@@ -19,17 +20,10 @@ beforeAll(async () => {
   }
   gw = await startGateway(
     [
-      {
-        id: 'page',
+      twoArmExperiment('page', NO_UPSTREAMS, {
         description: 'Browser test',
-        status: 'running',
-        route: { path: '/page' },
-        arms: [
-          { name: 'control', upstream: 'http://127.0.0.1:9/a' },
-          { name: 'treatment', upstream: 'http://127.0.0.1:9/b' },
-        ],
         metrics: [{ name: 'conversion', type: 'binomial' }],
-      },
+      }),
     ],
     {},
     { store },

@@ -6,6 +6,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli, spawnCli, waitForOutput } from '../helpers/cli.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
+import { experimentsDir, twoArmExperiment } from '../helpers/experiments.js';
 
 let upstream: TestUpstream;
 beforeAll(async () => {
@@ -41,19 +42,7 @@ describe('abgate serve', () => {
   });
 
   it('finishes in-flight requests on SIGTERM, then exits 0', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'abgate-exp-'));
-    await writeFile(
-      join(dir, 'e.json'),
-      JSON.stringify({
-        id: 'e',
-        status: 'running',
-        route: { path: '/p' },
-        arms: [
-          { name: 'a', upstream: upstream.url },
-          { name: 'b', upstream: upstream.url },
-        ],
-      }),
-    );
+    const dir = await experimentsDir([twoArmExperiment('p', [upstream.url, upstream.url])]);
     const child = spawnCli(['serve', '--port', '0', '--host', '127.0.0.1', '--experiments', dir]);
     const out = await waitForOutput(child, /abgate listening/);
     const port = Number(/"port":(\d+)/.exec(out)![1]);

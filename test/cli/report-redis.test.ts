@@ -1,6 +1,6 @@
 // `abgate report <id> --redis`: reads the sufficient statistics straight from Redis and shows the
 // same numbers as the report built from an in-memory store fed the same events.
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,27 +10,20 @@ import { MemoryEventStore } from '../../src/store/memory-event-store.js';
 import { RedisEventStore } from '../../src/store/redis/redis-event-store.js';
 import { runCli } from '../helpers/cli.js';
 import { RedisServer } from '../setup/redis-server.js';
+import { experimentsDir, NO_UPSTREAMS, twoArmExperiment } from '../helpers/experiments.js';
 
-const doc = {
-  id: 'from-redis',
-  status: 'running',
-  route: { path: '/fr' },
-  arms: [
-    { name: 'control', upstream: 'http://127.0.0.1:9/a' },
-    { name: 'treatment', upstream: 'http://127.0.0.1:9/b' },
-  ],
+const doc = twoArmExperiment('from-redis', NO_UPSTREAMS, {
   metrics: [
     { name: 'conv', type: 'binomial' },
     { name: 'spend', type: 'continuous' },
   ],
-};
+});
 
 let redis: RedisServer;
 let dir: string;
 beforeAll(async () => {
   redis = await RedisServer.start();
-  dir = await mkdtemp(join(tmpdir(), 'abgate-exp-'));
-  await writeFile(join(dir, 'fr.json'), JSON.stringify(doc));
+  dir = await experimentsDir([doc]);
 }, 60_000);
 afterAll(() => redis?.dispose());
 

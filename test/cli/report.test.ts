@@ -5,22 +5,16 @@ import type { Report } from '../../src/reports/build-report.js';
 import { MemoryEventStore } from '../../src/store/memory-event-store.js';
 import { runCli } from '../helpers/cli.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
+import { NO_UPSTREAMS, twoArmExperiment } from '../helpers/experiments.js';
 
 let gw: TestGateway;
 beforeAll(async () => {
   const store = new MemoryEventStore();
   gw = await startGateway(
     [
-      {
-        id: 'cli',
-        status: 'running',
-        route: { path: '/cli' },
-        arms: [
-          { name: 'control', upstream: 'http://127.0.0.1:9/a' },
-          { name: 'treatment', upstream: 'http://127.0.0.1:9/b' },
-        ],
+      twoArmExperiment('cli', NO_UPSTREAMS, {
         metrics: [{ name: 'spend', type: 'continuous', direction: 'decrease' }],
-      },
+      }),
     ],
     { apiToken: 'tok' },
     { store },

@@ -1,5 +1,5 @@
 // `abgate serve --workers 2`: workers share Redis, and /metrics adds up every worker's counters.
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Agent, request } from 'undici';
@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisServer } from '../setup/redis-server.js';
 import { spawnCli, waitForOutput } from '../helpers/cli.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
+import { experimentsDir, twoArmExperiment } from '../helpers/experiments.js';
 
 let redis: RedisServer;
 let upstream: TestUpstream;
@@ -21,19 +22,7 @@ afterAll(async () => {
 
 describe('abgate serve --workers', () => {
   it('serves from several processes and aggregates /metrics across them', async () => {
-    const dir = await mkdtemp(join(tmpdir(), 'abgate-exp-'));
-    await writeFile(
-      join(dir, 'w.json'),
-      JSON.stringify({
-        id: 'w',
-        status: 'running',
-        route: { path: '/w' },
-        arms: [
-          { name: 'a', upstream: upstream.url },
-          { name: 'b', upstream: upstream.url },
-        ],
-      }),
-    );
+    const dir = await experimentsDir([twoArmExperiment('w', [upstream.url, upstream.url])]);
     const port = 20_000 + Math.floor(Math.random() * 20_000);
     const child = spawnCli(
       [

@@ -5,6 +5,7 @@ import { createApp } from '../../src/http/app.js';
 import { createServices, type ServiceOverrides, type Services } from '../../src/services.js';
 import { MemoryEventStore } from '../../src/store/memory-event-store.js';
 import { experimentsFrom } from './gateway.js';
+import { NO_UPSTREAMS, twoArmExperiment } from './experiments.js';
 
 export async function testApp(
   docs: unknown[],
@@ -34,18 +35,11 @@ export async function testApp(
 
 /** An experiment document with two arms on unreachable upstreams (API tests never proxy). */
 export function apiExperiment(overrides: Record<string, unknown> = {}) {
-  return {
-    id: 'exp',
-    status: 'running',
-    route: { path: '/exp' },
-    arms: [
-      { name: 'control', upstream: 'http://127.0.0.1:9/a' },
-      { name: 'treatment', upstream: 'http://127.0.0.1:9/b' },
-    ],
+  return twoArmExperiment('exp', NO_UPSTREAMS, {
     metrics: [
       { name: 'click', type: 'binomial' },
       { name: 'revenue', type: 'continuous' },
     ],
     ...overrides,
-  };
+  });
 }

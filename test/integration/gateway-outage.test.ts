@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisServer } from '../setup/redis-server.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
+import { twoArmExperiment } from '../helpers/experiments.js';
 
 /** Outage length; ABGATE_TEST_OUTAGE_S shortens it for local runs. */
 const OUTAGE_MS = Number(process.env.ABGATE_TEST_OUTAGE_S ?? 20) * 1000;
@@ -24,19 +25,13 @@ beforeAll(async () => {
   [a, b] = await Promise.all([startUpstream('control'), startUpstream('treatment')]);
   gw = await startGateway(
     [
-      {
-        id: 'outage',
-        status: 'running',
+      twoArmExperiment('outage', [a.url, b.url], {
         route: { path: '/predict' },
-        arms: [
-          { name: 'control', upstream: a.url },
-          { name: 'treatment', upstream: b.url },
-        ],
         metrics: [
           { name: 'spend', type: 'continuous' },
           { name: 'converted', type: 'binomial' },
         ],
-      },
+      }),
     ],
     // A small memory queue, so the outage also spills to the on-disk journal.
     { redisUrl: redis.url, queueLimit: 500, journalDir: mkdtempSync(join(tmpdir(), 'abgate-journal-')) },
