@@ -103,10 +103,17 @@ describe('POST /api/v1/outcomes', () => {
     expect(await t.store.readUnattributed()).toEqual({ click: 1 });
   });
 
-  it('answers 400 for a single bad event, a non-JSON body, an empty batch or a wrong shape', async () => {
+  it('rejects a single bad event by index 0, like a batch', async () => {
+    const t = await setup();
+    const res = await t.post('/api/v1/outcomes', { user_id: 'u1', metric: 'nope' });
+    expect(res.status).toBe(202);
+    const body = (await res.json()) as OutcomeAnswer;
+    expect(body).toMatchObject({ accepted: 0, rejected: [{ index: 0, code: 'unknown_metric' }] });
+  });
+
+  it('answers 400 for a non-JSON body, an empty batch or a wrong shape', async () => {
     const t = await setup();
     const cases: [unknown, string][] = [
-      [{ user_id: 'u1', metric: 'nope' }, 'validation_failed'],
       ['{"user_id":', 'invalid_json'],
       [[], 'validation_failed'],
       ['42', 'validation_failed'],

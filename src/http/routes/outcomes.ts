@@ -30,10 +30,6 @@ export const outcomeRoutes = new Hono<AppEnv>().post('/api/v1/outcomes', async (
     if ('record' in v) records.push(v.record);
     else rejected.push(v.rejection);
   });
-  if (single && rejected.length === 1) {
-    const r = rejected[0]!;
-    throw new ApiError('validation_failed', `${r.code}: ${r.message}`, { rejected });
-  }
 
   const statuses = records.length > 0 ? await store.recordOutcomes(records) : [];
   metrics.observeOutcomes(statuses, rejected.length);
