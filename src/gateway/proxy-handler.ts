@@ -8,6 +8,7 @@ import type { RouteMatch } from '../routing/route-table.js';
 import type { EventStore } from '../store/event-store.js';
 import type { RequestObserver } from '../telemetry/request-record.js';
 import { endToEndHeaders, forwardedFor, GATEWAY_REQUEST_HEADERS } from '../proxy/headers.js';
+import { Cancellation } from '../proxy/cancellation.js';
 import { pipeResponse } from '../proxy/pipe-response.js';
 import {
   BodyTooLargeError,
@@ -62,10 +63,10 @@ function isClientGone(err: unknown, res: ServerResponse): boolean {
 }
 
 interface InFlight {
-  current: AbortController | undefined;
+  current: Cancellation | undefined;
 }
 
-function abortOnTimeout(controller: AbortController): void {
+function abortOnTimeout(controller: Cancellation): void {
   controller.abort(new UpstreamTimeoutError());
 }
 
@@ -237,7 +238,8 @@ export class ProxyHandler {
     inFlight: InFlight,
   ): Promise<UpstreamResponse> {
     headers['x-abgate-arm'] = arm.name;
-    const controller = new AbortController();
+    // Not an AbortController: same surface, a fraction of the cost (see cancellation.ts).
+    const controller = new Cancellation();
     inFlight.current = controller;
     const timer = setTimeout(abortOnTimeout, arm.timeoutMs, controller);
     try {

@@ -1,4 +1,5 @@
 // Keep-alive connection pools, one per upstream origin (undici), created once and reused.
+import type { EventEmitter } from 'node:events';
 import { Pool, type Dispatcher } from 'undici';
 
 export interface UpstreamRequest {
@@ -9,7 +10,8 @@ export interface UpstreamRequest {
   readonly body?: Buffer | AsyncIterable<Buffer> | NodeJS.ReadableStream | null;
   /** Time allowed until the upstream's response headers, and between body chunks. */
   readonly timeoutMs: number;
-  readonly signal?: AbortSignal;
+  /** Cancels the request when it emits 'abort' (an AbortSignal, or an EventEmitter as undici allows). */
+  readonly signal?: AbortSignal | EventEmitter;
 }
 
 export type UpstreamResponse = Pick<Dispatcher.ResponseData, 'statusCode' | 'headers' | 'body'>;
