@@ -25,6 +25,7 @@ export class GatewayMetrics {
   /** Label children cached by key: looking them up per request is the expensive part of prom-client. */
   private readonly requestChildren = new Map<string, { inc(): void }>();
   private readonly upstreamChildren = new Map<string, { observe(v: number): void }>();
+  private readonly exposureChildren = new Map<string, { inc(): void }>();
 
   constructor(store: EventStore, options: GatewayMetricsOptions = {}) {
     const registers = [this.registry];
@@ -122,7 +123,10 @@ export class GatewayMetrics {
 
   /** Counts an exposure (from the proxy or the assignment API). */
   observeExposure(experiment: string, arm: string): void {
-    this.exposures.labels(experiment, arm).inc();
+    const key = `${experiment}\u0000${arm}`;
+    let child = this.exposureChildren.get(key);
+    if (!child) this.exposureChildren.set(key, (child = this.exposures.labels(experiment, arm)));
+    child.inc();
   }
 
   observeOutcomes(statuses: readonly OutcomeStatus[], rejected: number): void {
