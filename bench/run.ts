@@ -38,7 +38,7 @@ const USAGE = `npm run bench [-- options]
   --latency-duration S   seconds at --rate per configuration and round (default 5; 0 skips latency)
   --latency-driver D     paced (default: evenly spaced, µs resolution) | autocannon (overallRate)
   --store S              redis | memory (default: redis when the RedisEventStore is built)
-  --log-sample-rate X    ABGATE_LOG_SAMPLE_RATE of the gateway (default: the gateway's own, 1)
+  --log-sample-rate X    ABGATE_LOG_SAMPLE_RATE of the gateway (default: the gateway's own, 0.01)
   --only LIST            configurations to run, e.g. bare,abgate (default direct,bare,abgate[,abgate-base])
   --bare-api A           request (default: Pool.request + pipe, the reference) | dispatch (Pool.dispatch)
   --baseline DIR         also run "abgate-base": DIR/bin/abgate.js (a copy of bin/, dist/, package.json)
