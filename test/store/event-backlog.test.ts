@@ -1,7 +1,10 @@
 // The ordered memory+journal queue: arrival order across spills, persist at close, claim by the next instance.
-import { appendFileSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { appendFileSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EventBacklog, type JournalCodec } from '../../src/store/journal/event-backlog.js';
 import { journalFileName } from '../../src/store/journal/journal-names.js';
@@ -143,4 +146,60 @@ describe('EventBacklog', () => {
     expect(b.corruptLines).toBe(2);
     expect(jsonl(dir)).toEqual([]);
   });
+
+  it('rewrites a partly acknowledged file at close: the next instance replays only what was not acknowledged', () => {
+    const dir = tempDir();
+    const a = open(dir, 'part-a', 1);
+    for (let i = 0; i < 10; i++) a.push(i); // 0 in memory, 1..9 in a journal file
+    expect(a.peek(6).map((i) => i.event)).toEqual([0, 1, 2, 3, 4, 5]);
+    a.ack(4); // 0..3 written; 4 and 5 in flight
+    expect(a.persist()).toBe(0);
+    const b = open(dir, 'part-b', 1);
+    expect(drain(b, 3)).toEqual(range(4, 10));
+    expect(readdirSync(dir).filter((f) => !f.endsWith('.owner'))).toEqual([]);
+  });
+
+  it('respects the claim lock of another instance, and breaks one left stale by a dead claimer', () => {
+    const dir = tempDir();
+    const line = (n: number) => `${JSON.stringify({ n })}\n`;
+    for (let f = 0; f < 3; f++) {
+      const orderKey = `00000000000000${f}-000000000`;
+      writeFileSync(
+        join(dir, journalFileName({ orderKey, sub: '1', owner: 'gone' })),
+        line(2 * f) + line(2 * f + 1),
+      );
+    }
+    writeFileSync(join(dir, 'gone.claim'), 'someone-claiming');
+    const b = open(dir, 'waiter');
+    expect(b.isEmpty).toBe(true); // being claimed by someone else: not touched
+    expect(jsonl(dir).every((f) => f.includes('~gone.'))).toBe(true);
+    const old = new Date(Date.now() - 120_000);
+    utimesSync(join(dir, 'gone.claim'), old, old); // its claimer died mid-claim
+    expect(b.claimOrphans()).toBe(3);
+    expect(drain(b, 4)).toEqual(range(0, 6));
+    expect(readdirSync(dir).filter((f) => !f.endsWith('.owner'))).toEqual([]);
+  });
+
+  it('gives all files of a dead owner to one of two instances starting at the same moment', async () => {
+    const dir = tempDir();
+    const files = 1500;
+    for (let f = 0; f < files; f++) {
+      const orderKey = `${String(f).padStart(15, '0')}-000000000`;
+      writeFileSync(
+        join(dir, journalFileName({ orderKey, sub: '1', owner: 'crashed' })),
+        `${JSON.stringify({ n: 2 * f })}\n${JSON.stringify({ n: 2 * f + 1 })}\n`,
+      );
+    }
+    const worker = join(dirname(fileURLToPath(import.meta.url)), 'claim-worker.ts');
+    const startAt = String(Date.now() + 2500); // after both processes have loaded
+    const run = (id: string) =>
+      promisify(execFile)(process.execPath, ['--import', 'tsx', worker, dir, id, startAt], {
+        maxBuffer: 1 << 24,
+      }).then(({ stdout }) => JSON.parse(stdout) as number[]);
+    const got = await Promise.all([run('claimer-1'), run('claimer-2')]);
+    const [winner, loser] = got[0]!.length > 0 ? got : [got[1]!, got[0]!];
+    expect(loser).toEqual([]);
+    expect(winner).toEqual(range(0, 2 * files));
+    expect(readdirSync(dir)).toEqual([]);
+  }, 30_000);
 });

@@ -16,6 +16,13 @@ export interface StoreUnderTest {
   settle(): Promise<void>;
   /** Releases the store and whatever it holds. */
   dispose(): Promise<void>;
+  /** Lets `ms` of the store's time pass (a fake clock, or real waiting). */
+  elapse(ms: number): Promise<void>;
+}
+
+export interface ContractStoreOptions {
+  /** How long an event_id is remembered. */
+  readonly dedupWindowSeconds?: number;
 }
 
 const ZERO: MetricAggregate = { users: 0, sum: 0, sumSquares: 0, converted: 0 };
@@ -52,11 +59,14 @@ function expectedAggregates(
   return byArm;
 }
 
-export function describeEventStoreContract(name: string, makeStore: () => Promise<StoreUnderTest>): void {
+export function describeEventStoreContract(
+  name: string,
+  makeStore: (options?: ContractStoreOptions) => Promise<StoreUnderTest>,
+): void {
   describe(`EventStore contract: ${name}`, () => {
     let opened: StoreUnderTest[] = [];
-    const open = async () => {
-      const s = await makeStore();
+    const open = async (options?: ContractStoreOptions) => {
+      const s = await makeStore(options);
       opened.push(s);
       return s;
     };
@@ -251,6 +261,25 @@ export function describeEventStoreContract(name: string, makeStore: () => Promis
         metrics: [{ name: 'm', type: 'continuous' }],
       });
       expect(agg.arms[0]!.metrics.m).toEqual({ users: 1, sum: 23, sumSquares: 23 * 23, converted: 0 });
+    });
+
+    it('forgets an event_id once the dedup window has passed', async () => {
+      const s = await open({ dedupWindowSeconds: 1 });
+      const exp = 'exp-window';
+      s.store.recordExposure({ experiment: exp, arm: 'a', userId: 'u1', timestamp: 1 });
+      const t = [target(exp)];
+      expect(await s.store.recordOutcomes([outcome('u1', 'm', 1, t, 'w1')])).toEqual(['accepted']);
+      await s.elapse(400);
+      expect(await s.store.recordOutcomes([outcome('u1', 'm', 2, t, 'w1')])).toEqual(['duplicate']);
+      await s.elapse(1200); // 1.6 s after the first: outside the window
+      expect(await s.store.recordOutcomes([outcome('u1', 'm', 4, t, 'w1')])).toEqual(['accepted']);
+      expect(await s.store.recordOutcomes([outcome('u1', 'm', 8, t, 'w1')])).toEqual(['duplicate']);
+      const agg = await read(s, {
+        experiment: exp,
+        arms: ['a'],
+        metrics: [{ name: 'm', type: 'continuous' }],
+      });
+      expect(agg.arms[0]!.metrics.m).toEqual({ users: 1, sum: 5, sumSquares: 25, converted: 0 });
     });
 
     it('remembers event_ids per experiment', async () => {

@@ -2,7 +2,20 @@
 import { MemoryEventStore } from '../../src/store/memory-event-store.js';
 import { describeEventStoreContract } from './event-store.contract.js';
 
-describeEventStoreContract('MemoryEventStore', async () => {
-  const store = new MemoryEventStore();
-  return { store, settle: async () => {}, dispose: () => store.close() };
+describeEventStoreContract('MemoryEventStore', async (options) => {
+  let clock = 1_700_000_000_000;
+  const store = new MemoryEventStore({
+    now: () => clock,
+    ...(options?.dedupWindowSeconds === undefined
+      ? {}
+      : { dedupWindowMs: options.dedupWindowSeconds * 1000 }),
+  });
+  return {
+    store,
+    settle: async () => {},
+    dispose: () => store.close(),
+    elapse: async (ms) => {
+      clock += ms;
+    },
+  };
 });

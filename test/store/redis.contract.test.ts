@@ -9,7 +9,7 @@ import { describeEventStoreContract } from './event-store.contract.js';
 
 const redis = useSharedRedis();
 
-describeEventStoreContract('RedisEventStore', async () => {
+describeEventStoreContract('RedisEventStore', async (options) => {
   const journalDir = mkdtempSync(join(tmpdir(), 'abgate-journal-'));
   // Redis stays up: statuses must be final, so wait for them however slow the machine is.
   const store = new RedisEventStore({
@@ -17,6 +17,7 @@ describeEventStoreContract('RedisEventStore', async () => {
     keyPrefix: redis.uniquePrefix(),
     journalDir,
     outcomeWaitMs: 60_000,
+    ...options,
   });
   return {
     store,
@@ -28,5 +29,7 @@ describeEventStoreContract('RedisEventStore', async () => {
       expect(readdirSync(journalDir)).toEqual([]);
       rmSync(journalDir, { recursive: true, force: true });
     },
+    // Marker TTLs run on the server's clock: wait for real.
+    elapse: (ms) => new Promise((r) => setTimeout(r, ms)),
   };
 });

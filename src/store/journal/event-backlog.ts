@@ -7,11 +7,13 @@ import {
   closeSync,
   existsSync,
   fsyncSync,
+  linkSync,
   mkdirSync,
   openSync,
   readdirSync,
   renameSync,
   statSync,
+  unlinkSync,
   writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -27,7 +29,8 @@ export interface JournalCodec<T> {
 }
 
 export interface BacklogItem<T> {
-  readonly event: T;
+  /** The event; the store may replace it with an updated copy (e.g. a first-send time), persisted at close. */
+  event: T;
   /** The journal file the event was read from, if any. */
   readonly segment: JournalSegment | undefined;
   /** Failed write attempts so far (the store's bookkeeping). */
@@ -119,6 +122,11 @@ export class EventBacklog<T> {
     return this.segments.some((s) => s.claimed);
   }
 
+  /** Journal files not fully acknowledged: while there is one, new events queue behind it. */
+  get journalSegments(): number {
+    return this.segments.length;
+  }
+
   get isEmpty(): boolean {
     return this.memoryDepth === 0 && this.segments.length === 0;
   }
@@ -171,7 +179,13 @@ export class EventBacklog<T> {
 
   /**
    * Claims journal files of instances that are gone (closed, crashed, stale) by renaming them to this
-   * instance, oldest first; they replay after whatever is queued now. Returns how many were claimed.
+   * instance; they replay after whatever is queued now, oldest first. Returns how many were claimed.
+   *
+   * One claimer per dead owner: the files of an owner are claimed under an exclusive lock file
+   * `<owner>.claim` (created with O_EXCL), all of them at once, so two instances starting together can
+   * never split one journal between them (each would replay its part in its own order). An instance
+   * that finds the lock taken skips that owner. The lock is held for the few renames only; a lock older
+   * than staleAfterMs belongs to a claimer that died meanwhile and is broken (see takeClaimLock).
    */
   claimOrphans(): number {
     let files: string[];
@@ -181,16 +195,45 @@ export class EventBacklog<T> {
       this.onError(toError(err));
       return 0;
     }
-    const orphan = new Map<string, boolean>();
-    const isOrphan = (owner: string) => {
-      let v = orphan.get(owner);
-      if (v === undefined) orphan.set(owner, (v = this.ownership.isOrphan(owner)));
-      return v;
-    };
-    let claimed = 0;
+    const owners = new Set<string>();
     for (const file of files) {
       const parsed = parseJournalFileName(file);
-      if (!parsed || parsed.owner === this.options.instanceId || !isOrphan(parsed.owner)) continue;
+      if (parsed && parsed.owner !== this.options.instanceId) owners.add(parsed.owner);
+    }
+    const claimed: JournalSegment[] = [];
+    for (const owner of owners) {
+      if (!this.ownership.isOrphan(owner)) continue;
+      const lock = this.takeClaimLock(owner);
+      if (lock === undefined) continue; // another instance is claiming this owner's files
+      try {
+        claimed.push(...this.claimFilesOf(owner));
+        this.ownership.forget(owner);
+      } finally {
+        try {
+          unlinkSync(lock);
+        } catch (err) {
+          this.onError(toError(err));
+        }
+      }
+    }
+    // Dead owners that left no journal: only their owner file to remove.
+    for (const file of files) {
+      if (!file.endsWith('.owner')) continue;
+      const owner = file.slice(0, -'.owner'.length);
+      if (!owners.has(owner) && this.ownership.isOrphan(owner)) this.ownership.forget(owner);
+    }
+    const orderOf = (s: JournalSegment) => `${s.name.orderKey}-${s.name.sub}`;
+    claimed.sort((a, b) => (orderOf(a) < orderOf(b) ? -1 : orderOf(a) > orderOf(b) ? 1 : 0));
+    this.segments.push(...claimed);
+    return claimed.length;
+  }
+
+  /** Renames every journal file of `owner` (listed afresh, under its claim lock) to this instance. */
+  private claimFilesOf(owner: string): JournalSegment[] {
+    const segments: JournalSegment[] = [];
+    for (const file of readdirSync(this.options.dir).sort()) {
+      const parsed = parseJournalFileName(file);
+      if (!parsed || parsed.owner !== owner) continue;
       const name: JournalName = { ...parsed, owner: this.options.instanceId };
       const path = join(this.options.dir, journalFileName(name));
       if (existsSync(path)) {
@@ -201,27 +244,70 @@ export class EventBacklog<T> {
         renameSync(join(this.options.dir, file), path);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'ENOENT') this.onError(toError(err));
-        continue; // another instance claimed it first
+        continue;
       }
       const segment = new JournalSegment(path, name, true, statSync(path).size);
       if (segment.bytes === 0) {
         segment.delete();
         continue;
       }
-      this.segments.push(segment);
-      claimed += 1;
+      segments.push(segment);
     }
-    for (const file of files) {
-      if (file.endsWith('.owner')) isOrphan(file.slice(0, -'.owner'.length));
+    return segments;
+  }
+
+  /**
+   * Creates `<owner>.claim` exclusively; returns its path, or undefined when another instance holds it.
+   * A lock older than staleAfterMs (a claim takes milliseconds) is left by a claimer that died: it is
+   * moved aside and taken. Two instances breaking the same stale lock are told apart by the inode of what
+   * each moved; one that moved a fresh lock instead puts it back. (A residual race needs a dead claimer
+   * and three instances claiming the same owner within microseconds.)
+   */
+  private takeClaimLock(owner: string, breakStale = true): string | undefined {
+    const path = join(this.options.dir, `${owner}.claim`);
+    try {
+      writeFileSync(path, this.options.instanceId, { flag: 'wx' });
+      return path;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') {
+        this.onError(toError(err));
+        return undefined;
+      }
     }
-    for (const [owner, dead] of orphan) if (dead) this.ownership.forget(owner);
-    return claimed;
+    if (!breakStale) return undefined;
+    let held;
+    try {
+      held = statSync(path);
+    } catch {
+      return undefined; // released meanwhile: the files are gone or claimable at the next heartbeat
+    }
+    if (this.now() - held.mtimeMs <= (this.options.staleAfterMs ?? 60_000)) return undefined;
+    const aside = `${path}.${this.options.instanceId}.stale`;
+    try {
+      renameSync(path, aside);
+      if (statSync(aside).ino !== held.ino) {
+        try {
+          linkSync(aside, path); // not the stale lock: give it back
+        } catch {
+          // its holder finishes its claim anyway; nothing better to do
+        }
+        unlinkSync(aside);
+        return undefined;
+      }
+      unlinkSync(aside);
+    } catch {
+      return undefined;
+    }
+    this.onError(new Error(`broke the stale journal claim lock of ${owner}`));
+    return this.takeClaimLock(owner, false);
   }
 
   /**
    * At close: writes the events that are only in memory to a journal file that sorts before every
-   * other file of this instance, flushes all files to disk and releases ownership so another
-   * instance may claim them. Returns the number of events that could not be saved.
+   * other file of this instance, rewrites every file partly read so it holds only what was not
+   * acknowledged (an acknowledged line kept would be replayed by the next claimer, possibly after its
+   * markers expired), flushes all files to disk and releases ownership so another instance may claim
+   * them. Returns the number of events that could not be saved.
    */
   persist(): number {
     if (this.closed) return 0;
@@ -229,7 +315,8 @@ export class EventBacklog<T> {
     clearInterval(this.heartbeat);
     clearTimeout(this.writeRetry);
     let lost = 0;
-    const memoryOnly = this.items.slice(this.head).filter((i) => i.segment === undefined);
+    const waiting = this.items.slice(this.head);
+    const memoryOnly = waiting.filter((i) => i.segment === undefined);
     if (memoryOnly.length > 0) {
       // Memory-only events are older than every segment (see the order rule): name the dump to sort first.
       const first = this.segments[0];
@@ -251,8 +338,14 @@ export class EventBacklog<T> {
     }
     for (const segment of this.segments) {
       try {
-        segment.writePending();
-        segment.sync();
+        if (segment.loaded > 0) {
+          // Read from: keep the loaded, unacknowledged events (as updated in memory), then the unread rest.
+          const unacked = waiting.filter((i) => i.segment === segment);
+          segment.rewriteRest(unacked.map((i) => this.options.codec.encode(i.event)));
+        } else {
+          segment.writePending();
+          segment.sync();
+        }
       } catch (err) {
         this.onError(toError(err));
         lost += segment.pendingLines;

@@ -1,5 +1,5 @@
 // One append-only JSON-lines journal file: buffered appends, then chunked reads from a cursor once sealed.
-import { closeSync, fsyncSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import type { JournalName } from './journal-names.js';
 
 const FIRST_READ_CHUNK = 1 << 20;
@@ -141,6 +141,47 @@ export class JournalSegment {
     } finally {
       closeSync(fd);
     }
+  }
+
+  /**
+   * At close, for a file partly read: replaces it (atomically, via a temporary file and a rename) with
+   * `head` lines followed by the lines not handed out yet, so lines already acknowledged are not replayed.
+   * Removes the file when nothing is left.
+   */
+  rewriteRest(head: readonly string[]): void {
+    const chunks: Buffer[] = [Buffer.from(head.map((l) => `${l}\n`).join(''))];
+    if (this.readOffset < this.fileBytes) {
+      this.readFd ??= openSync(this.path, 'r');
+      const rest = Buffer.allocUnsafe(this.fileBytes - this.readOffset);
+      let got = 0;
+      while (got < rest.length) {
+        const n = readSync(this.readFd, rest, got, rest.length - got, this.readOffset + got);
+        if (n === 0) break;
+        got += n;
+      }
+      chunks.push(rest.subarray(0, got));
+    }
+    chunks.push(Buffer.from(this.pending.join('')));
+    const data = Buffer.concat(chunks);
+    if (data.length === 0) {
+      this.delete();
+      return;
+    }
+    const tmp = `${this.path}.rewrite`; // not a journal file name: never claimed or replayed
+    const fd = openSync(tmp, 'w');
+    try {
+      let written = 0;
+      while (written < data.length) written += writeSync(fd, data, written, data.length - written);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    this.close();
+    renameSync(tmp, this.path);
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.fileBytes = data.length;
+    this.readOffset = 0;
   }
 
   /** Closes file descriptors (buffered lines stay buffered). */

@@ -10,7 +10,11 @@ export interface ExperimentKeys {
   readonly stats: string;
   /** Hash: user → that user's value of `metric`. */
   values(metric: string): string;
-  /** String with TTL: marks an outcome id as counted (`<status letter><delivery id>`). */
+  /**
+   * String with TTL: `seen:<event id>` marks an event id as counted (`<status letter><delivery id>`, for
+   * the dedup window); `seen:~<delivery id>` marks one delivery as applied (`<status letter>`, for the
+   * replay window).
+   */
   seen(dedupId: string): string;
   /** Stream: raw log of first exposures, multi-arm sightings and applied outcomes. */
   readonly log: string;

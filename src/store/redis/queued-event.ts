@@ -23,13 +23,21 @@ export interface QueuedOutcome {
     readonly experiment: string;
     readonly metricType: 'binomial' | 'continuous';
   }[];
+  /**
+   * When the store first sent this delivery to Redis (ms since epoch), if it did: from then on it may be
+   * applied, and only its delivery marker (replayWindowSeconds) makes a re-send harmless. Journaled.
+   */
+  readonly sentAt?: number | undefined;
 }
 
 export type QueuedEvent = QueuedExposure | QueuedOutcome;
 
-/** The id an outcome is deduplicated on: the client's event_id, or `~<delivery id>` when it gave none. */
-export function dedupIdOf(outcome: QueuedOutcome): string {
-  return outcome.eventId ?? `~${outcome.deliveryId}`;
+/**
+ * The marker id of one delivery, `~<delivery id>` (the same name outcomes without event_id always used):
+ * it makes a replay of the delivery idempotent. The event_id marker is named by the event_id itself.
+ */
+export function deliveryMarkerIdOf(outcome: QueuedOutcome): string {
+  return `~${outcome.deliveryId}`;
 }
 
 const queuedEventSchema = z.discriminatedUnion('kind', [
@@ -49,6 +57,7 @@ const queuedEventSchema = z.discriminatedUnion('kind', [
     eventId: z.string().optional(),
     timestamp: z.number(),
     targets: z.array(z.object({ experiment: z.string(), metricType: z.enum(['binomial', 'continuous']) })),
+    sentAt: z.number().optional(),
   }),
 ]);
 

@@ -2,6 +2,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { isValidInstanceId } from '../journal/journal-names.js';
+import { DEFAULT_REPLAY_WINDOW_SECONDS } from './batch-commands.js';
 import type { RedisClientLike } from './redis-client.js';
 
 export interface RedisEventStoreOptions {
@@ -14,8 +15,18 @@ export interface RedisEventStoreOptions {
   client?: RedisClientLike;
   /** First part of every key. @default "abgate" */
   keyPrefix?: string;
-  /** How long an event_id is remembered, seconds. @default 86400 */
+  /** How long an event_id is remembered (the user-facing dedup window), seconds. @default 86400 */
   dedupWindowSeconds?: number;
+  /**
+   * How long the delivery marker of each enqueued outcome lives, seconds: the marker makes a re-send of a
+   * delivery that may already be applied (lost reply, restart, journal claim) change nothing. It is
+   * independent of dedupWindowSeconds, and costs one small key per outcome for this long, so it is kept
+   * to hours. Bound: an outcome first sent more than (about) this long ago is never re-sent: it is given
+   * up and counted in `failedEvents` (that takes an in-flight batch AND an outage longer than the window).
+   * Outcomes never sent, however old in the journal, carry no such risk and are always written.
+   * @default 21600 (6 h)
+   */
+  replayWindowSeconds?: number;
   /** Events held in memory while Redis is away before they spill to the journal. @default 100000 */
   queueLimit?: number;
   /** Folder of the on-disk journal of unsent events. @default "./data/journal" */
@@ -36,7 +47,11 @@ export interface RedisEventStoreOptions {
   reconnectMaxDelayMs?: number;
   /** Longest wait of close() for the queue to drain before journaling the rest. @default 5000 */
   closeTimeoutMs?: number;
-  /** Attempts of an event that Redis keeps rejecting with an error reply, before it is given up. @default 3 */
+  /**
+   * Attempts of an event whose own data Redis keeps rejecting (WRONGTYPE, a non-finite value…) before it
+   * is given up. Other failures (MISCONF, NOPERM, READONLY, BUSY, OOM…, or a lost connection) are
+   * server conditions: they are retried without limit, with backoff. @default 3
+   */
   maxAttempts?: number;
   /** Clock (ms since epoch), for journal names and liveness. @default Date.now */
   now?: () => number;
@@ -71,6 +86,10 @@ export function resolveRedisEventStoreOptions(o: RedisEventStoreOptions): Resolv
     client: o.client,
     keyPrefix: o.keyPrefix ?? 'abgate',
     dedupWindowSeconds: positiveInt('dedupWindowSeconds', o.dedupWindowSeconds ?? 86_400),
+    replayWindowSeconds: positiveInt(
+      'replayWindowSeconds',
+      o.replayWindowSeconds ?? DEFAULT_REPLAY_WINDOW_SECONDS,
+    ),
     queueLimit: positiveInt('queueLimit', o.queueLimit ?? 100_000),
     journalDir: o.journalDir ?? './data/journal',
     instanceId,

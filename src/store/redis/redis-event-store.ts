@@ -16,7 +16,6 @@ import { EventBacklog, type BacklogItem } from '../journal/event-backlog.js';
 import { toError } from '../journal/to-error.js';
 import { aggregateFields, parseAggregates } from './aggregates-reader.js';
 import {
-  DEFAULT_OPS_PER_CALL,
   planBatch,
   targetStatusOf,
   unattributedCommand,
@@ -35,12 +34,14 @@ import {
   type RedisEventStoreOptions,
   type ResolvedRedisEventStoreOptions,
 } from './redis-event-store-options.js';
-import { isNoScript, isPermanentFailure } from './reply-errors.js';
+import { isEventFault, isNoScript } from './reply-errors.js';
 
 export type { RedisEventStoreOptions } from './redis-event-store-options.js';
 
 /** Delay before trying again after a failed batch (the connection's 'ready' also wakes the flusher). */
 const RETRY_DELAY_MS = 200;
+/** Longest delay between retries while the server keeps failing (MISCONF, NOPERM, BUSY…): doubled per failure. */
+const MAX_RETRY_DELAY_MS = 5000;
 
 type Item = BacklogItem<QueuedEvent>;
 
@@ -56,8 +57,13 @@ export class RedisEventStore implements EventStore {
   private flushing = false;
   private retryTimer: NodeJS.Timeout | undefined;
   private stopped = false;
-  /** The last batch got an error reply: send the next one operation per call. */
-  private isolateNext = false;
+  /**
+   * Events still to send one per batch, after a batch was refused for the data of one of its events
+   * (see isEventFault): so the event at fault is named, retried alone, and given up after maxAttempts.
+   */
+  private isolateLeft = 0;
+  /** Failed batches in a row, for the retry backoff. */
+  private failuresInRow = 0;
   private closing: Promise<void> | undefined;
   private errors = 0;
   private failedEvents = 0;
@@ -68,6 +74,7 @@ export class RedisEventStore implements EventStore {
     this.ctx = {
       keys: this.keys,
       dedupWindowSeconds: this.o.dedupWindowSeconds,
+      replayWindowSeconds: this.o.replayWindowSeconds,
       streamMaxLen: this.o.streamMaxLen,
     };
     // The backlog claims journals left by previous processes first: they replay before anything new.
@@ -131,9 +138,12 @@ export class RedisEventStore implements EventStore {
       timestamp: r.timestamp,
       targets: r.targets.map((t) => ({ experiment: t.experiment, metricType: t.metricType })),
     }));
+    // Answer 'queued' at once when the write cannot be applied promptly: Redis is away, events wait in the
+    // journal (everything new goes behind them), or more than a batch is queued ahead of these records.
+    const behind = this.backlog.journalSegments > 0 || this.backlog.memoryDepth > this.o.batchSize;
     for (const e of events) this.backlog.push(e);
     this.kick();
-    if (this.conn.down) return events.map(() => 'queued' as const);
+    if (this.conn.down || behind) return events.map(() => 'queued' as const);
     return this.waiters.wait(
       events.map((e) => e.deliveryId),
       this.o.outcomeWaitMs,
@@ -232,10 +242,11 @@ export class RedisEventStore implements EventStore {
 
   private retrySoon(): void {
     if (this.retryTimer || this.stopped) return;
+    const delay = Math.min(RETRY_DELAY_MS * 2 ** Math.max(0, this.failuresInRow - 1), MAX_RETRY_DELAY_MS);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.kick();
-    }, RETRY_DELAY_MS);
+    }, delay);
     this.retryTimer.unref();
   }
 
@@ -261,58 +272,116 @@ export class RedisEventStore implements EventStore {
   }
 
   /**
-   * Sends one batch. Acknowledges the longest prefix of events whose operations all succeeded (the rest
-   * stays queued and is sent again: every operation is idempotent). Returns false to pause the flusher.
+   * How long after its first send an outcome may still be re-sent: its delivery marker lives
+   * replayWindowSeconds from when Redis applied it (at or after the send), less a margin for the time the
+   * re-send takes and for clock-rate differences.
    */
-  private async writeBatch(items: readonly Item[]): Promise<boolean> {
-    // After an error reply, send one operation per call so the next failure names the event at fault.
-    const isolated = this.isolateNext;
+  private get replayBoundMs(): number {
+    const windowMs = this.o.replayWindowSeconds * 1000;
+    return windowMs - Math.min(60_000, windowMs * 0.05) - this.o.commandTimeoutMs;
+  }
+
+  /** Gives up the oldest queued event: it is counted in failedEvents and its answer is 'queued'. */
+  private giveUp(item: Item, why: string): void {
+    this.failedEvents += 1;
+    if (item.event.kind === 'outcome') this.waiters.settle(item.event.deliveryId, 'queued');
+    this.report(new Error(`gave up on a ${item.event.kind}: ${why}`));
+  }
+
+  /**
+   * Sends one batch: one script call per experiment (see planBatch for why). Acknowledges the longest
+   * prefix of events whose calls all succeeded; the rest stays queued and is sent again (a call that
+   * succeeded is replayed as a no-op: every operation is idempotent). Returns false to pause the flusher.
+   */
+  private async writeBatch(peeked: readonly Item[]): Promise<boolean> {
+    // The journal age bound of the replay window: an outcome sent long ago may be applied while its
+    // delivery marker has expired, so a re-send could count it twice. Only an outcome caught in flight by
+    // an outage longer than the window gets here; it is given up rather than risk a double count.
+    const now = this.o.now();
+    const stale = peeked.findIndex(
+      (i) =>
+        i.event.kind === 'outcome' &&
+        i.event.sentAt !== undefined &&
+        now - i.event.sentAt > this.replayBoundMs,
+    );
+    if (stale === 0) {
+      this.giveUp(
+        peeked[0]!,
+        'first sent longer ago than replayWindowSeconds: a re-send could count it twice',
+      );
+      if (this.isolateLeft > 0) this.isolateLeft -= 1;
+      this.backlog.ack(1);
+      this.progress.notify();
+      return true;
+    }
+    let items = stale > 0 ? peeked.slice(0, stale) : peeked;
+    const isolated = this.isolateLeft > 0;
+    if (isolated) items = items.slice(0, 1);
+    for (const item of items) {
+      if (item.event.kind === 'outcome' && item.event.sentAt === undefined)
+        item.event = { ...item.event, sentAt: now }; // journaled with the event from now on
+    }
+
     const plan = planBatch(
       items.map((i) => i.event),
       this.ctx,
-      isolated ? 1 : DEFAULT_OPS_PER_CALL,
     );
     let replies;
     try {
       replies = await this.conn.exec(plan.commands);
     } catch (err) {
+      this.failuresInRow += 1;
       this.report(err);
       return false;
     }
     if (this.stopped) return false;
 
-    // Per-target results of the calls that succeeded, up to the first that failed.
+    // Per-target results of the calls that succeeded; the error of each call that failed.
     const perTarget: TargetStatus[][] = items.map(() => []);
-    let failedCall = plan.commands.length;
-    let failure: Error | undefined;
-    for (let c = 0; c < plan.commands.length && !failure; c++) {
+    const callError: (Error | undefined)[] = plan.commands.map((_, c) => {
       const [err, results] = replies[c] ?? [new Error('missing pipeline reply'), null];
       try {
         if (err) throw err;
         const ops = plan.opEvents[c]!;
         if (!Array.isArray(results) || results.length !== ops.length)
           throw new Error('malformed apply reply');
+        const statuses = ops.map((event, k) =>
+          items[event]!.event.kind === 'outcome' ? targetStatusOf(results[k]) : undefined,
+        );
         ops.forEach((event, k) => {
-          if (items[event]!.event.kind === 'outcome') perTarget[event]!.push(targetStatusOf(results[k]));
+          const status = statuses[k];
+          if (status) perTarget[event]!.push(status);
         });
+        return undefined;
       } catch (e) {
-        failure = toError(e);
-        failedCall = c;
+        return toError(e);
       }
-    }
+    });
     let done = 0;
-    while (done < items.length && plan.lastCommand[done]! < failedCall) done++;
+    while (done < items.length && plan.eventCommands[done]!.every((c) => !callError[c])) done++;
+    // The failure that holds back the first unacknowledged event.
+    const failedCall = done < items.length ? plan.eventCommands[done]!.find((c) => callError[c]) : undefined;
+    const failure = failedCall === undefined ? undefined : callError[failedCall];
 
     let giveUp = false;
+    let pause = false;
     if (failure) {
       this.report(failure);
-      if (isNoScript(failure)) this.conn.reloadScripts();
-      else if (isPermanentFailure(failure)) {
+      if (isNoScript(failure)) {
+        this.conn.reloadScripts();
+        pause = true;
+      } else if (isEventFault(failure)) {
+        // The data of an event in the failed call is refused: find it by sending one event at a time.
         if (isolated) giveUp = ++items[done]!.attempts >= this.o.maxAttempts;
-        this.isolateNext = true;
+        else this.isolateLeft = items.length - done;
+      } else {
+        // A server condition (MISCONF, NOPERM, READONLY, BUSY, OOM, …): never the event's fault, so no
+        // attempt is counted; retry the same events, with backoff, until the server takes them.
+        this.failuresInRow += 1;
+        pause = true;
       }
     } else {
-      this.isolateNext = false;
+      this.failuresInRow = 0;
     }
 
     const statuses = perTarget.slice(0, done).map((s) => combineTargetStatuses(s));
@@ -328,6 +397,7 @@ export class RedisEventStore implements EventStore {
         const bad = counted.find(([err]) => err);
         if (bad) throw bad[0];
       } catch (err) {
+        this.failuresInRow += 1;
         this.report(err);
         return false;
       }
@@ -338,15 +408,11 @@ export class RedisEventStore implements EventStore {
       const event = items[i]!.event;
       if (event.kind === 'outcome') this.waiters.settle(event.deliveryId, statuses[i]!);
     }
-    if (giveUp) {
-      const lost = items[done]!.event;
-      this.failedEvents += 1;
-      if (lost.kind === 'outcome') this.waiters.settle(lost.deliveryId, 'queued');
-      this.report(new Error(`gave up on a ${lost.kind} after ${this.o.maxAttempts} failed attempts`));
-    }
-    this.backlog.ack(done + (giveUp ? 1 : 0));
+    if (giveUp) this.giveUp(items[done]!, `Redis refused it ${this.o.maxAttempts} times`);
+    const acked = done + (giveUp ? 1 : 0);
+    if (isolated) this.isolateLeft = Math.max(0, this.isolateLeft - acked);
+    this.backlog.ack(acked);
     this.progress.notify();
-    if (!failure || giveUp) return true;
-    return isPermanentFailure(failure); // retry a rejected event at once, isolated, up to maxAttempts
+    return !pause;
   }
 }

@@ -1,7 +1,31 @@
-// Sorts failures of Redis commands: transient ones retry without limit, other error replies a few times.
+// Sorts failures of Redis commands. Conservative on purpose: only an error tied to one event's data may
+// ever give that event up; anything else (server conditions, unknown replies, lost connections) retries.
+//
+// Server conditions such as MISCONF (AOF/RDB write failed, e.g. disk full), NOAUTH, WRONGPASS, NOPERM,
+// READONLY, MASTERDOWN, CLUSTERDOWN, TRYAGAIN, BUSY, OOM, NOREPLICAS or LOADING say nothing about the
+// event being written: once the operator fixes the server, the same command succeeds. Giving events up on
+// them would silently drop a whole outage's worth of traffic.
 
-const TRANSIENT_REPLY =
-  /^(NOSCRIPT|LOADING|BUSY|MASTERDOWN|READONLY|TRYAGAIN|CLUSTERDOWN|OOM|MOVED|ASK|NOREPLICAS|UNBLOCKED)\b/;
+/** Error-reply code the apply script raises, before any write, for input it refuses (see lua-scripts.ts). */
+export const BAD_EVENT_CODE = 'ABGATE_BADEVENT';
+
+/**
+ * Replies that name a fault of the data one event touches. Redis 7 keeps the code of an error raised by a
+ * command inside a script ("WRONGTYPE … script: <sha>, on @user_script:1."); older servers wrap it
+ * ("ERR Error running script (call to f_<sha>): @user_script:1: WRONGTYPE …"), hence the optional prefix.
+ */
+const EVENT_FAULT_REPLY = new RegExp(
+  '^(?:ERR Error running script [^:]*: @user_script:\\d+: )?(?:' +
+    [
+      `${BAD_EVENT_CODE}\\b`,
+      'WRONGTYPE\\b',
+      'ERR value is not a valid float',
+      'ERR increment would produce NaN or Infinity',
+      'ERR hash value is not a(?:n integer| float)',
+      'ERR value is not an integer or out of range',
+    ].join('|') +
+    ')',
+);
 
 /** An error reply from the server (not a connection error or timeout). */
 export function isReplyError(err: Error): boolean {
@@ -13,7 +37,11 @@ export function isNoScript(err: Error): boolean {
   return isReplyError(err) && err.message.startsWith('NOSCRIPT');
 }
 
-/** A failure that retrying the same command cannot fix. */
-export function isPermanentFailure(err: Error): boolean {
-  return isReplyError(err) && !TRANSIENT_REPLY.test(err.message);
+/**
+ * A failure caused by the data of the events in the failed call (a bad value, a key of the wrong type):
+ * retrying cannot fix it, so the event at fault is isolated and, after a few attempts, given up.
+ * Every other failure is a condition of the server or the network and is retried without limit.
+ */
+export function isEventFault(err: Error): boolean {
+  return isReplyError(err) && EVENT_FAULT_REPLY.test(err.message);
 }
