@@ -5,8 +5,8 @@ import { loadSettings } from '../config/settings.js';
 import { buildReport, type Report } from '../reports/build-report.js';
 import { reportToCsv } from '../reports/csv.js';
 import { reportToTable } from '../reports/table.js';
-import { createRedisEventStore } from '../store/create-redis-store.js';
-import { createLogger } from '../services.js';
+import type { AggregateQuery } from '../store/event-store.js';
+import { readAggregatesFrom } from '../store/redis/read-aggregates-from.js';
 import { parse, UsageError } from './args.js';
 
 export const REPORT_USAGE = `abgate report <experiment> [--format table|json|csv] [--url URL | --redis URL] [--experiments DIR] [--token T]
@@ -26,23 +26,22 @@ async function fromGateway(url: string, id: string, token: string | undefined): 
   return body as Report;
 }
 
+/** Reads Redis directly and read-only: no queue, no journal, nothing claimed from running gateways. */
 async function fromRedis(
   args: { redis: string; experiments: string | undefined },
   id: string,
 ): Promise<Report> {
-  const settings = loadSettings(process.env, {
-    redisUrl: args.redis,
-    experimentsDir: args.experiments,
-    logLevel: 'error',
-  });
+  const settings = loadSettings(process.env, { redisUrl: args.redis, experimentsDir: args.experiments });
   const loaded = await loadExperiments(settings.experimentsDir);
   const def = loaded.find((l) => l.definition.id === id)?.definition;
   if (!def) throw new UsageError(`no experiment "${id}" in ${settings.experimentsDir}`);
-  const store = await createRedisEventStore(settings, createLogger(settings));
+  const reader = { readAggregates: (query: AggregateQuery) => readAggregatesFrom(settings.redisUrl!, query) };
   try {
-    return await buildReport(def, store, Date.now);
-  } finally {
-    await store.close();
+    return await buildReport(def, reader, Date.now);
+  } catch (err) {
+    throw new UsageError(
+      `cannot read ${settings.redisUrl}: ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
 }
 

@@ -83,4 +83,10 @@ describe('abgate report --redis', () => {
     expect({ ...fromCli, generated_at: '' }).toEqual({ ...expected, generated_at: '' });
     expect(fromCli.arms.map((a) => a.exposures)).toEqual([200, 400]);
   });
+
+  it('fails clearly when Redis cannot be reached', async () => {
+    const r = await runCli(['report', 'from-redis', '--redis', 'redis://127.0.0.1:1', '--experiments', dir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('cannot read redis://127.0.0.1:1');
+  });
 });
