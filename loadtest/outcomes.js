@@ -24,6 +24,7 @@ import { Counter, Rate } from 'k6/metrics';
 import { durationSeconds, header, int, joinUrl, num, secondsToDuration, str } from './lib/env.js';
 import { PRESETS, predictionBody, userOutcomes } from './lib/presets.js';
 import { checkSection, fmtPct, httpSection, thresholdSection } from './lib/summary.js';
+import { scenarioOptions } from './lib/options.js';
 
 // ── settings ────────────────────────────────────────────────────────────────────────────────
 const EXPERIMENT = str(__ENV, 'EXPERIMENT', 'ranker-v2');
@@ -122,18 +123,14 @@ if (EXPOSE !== 'none') {
   thresholds.outcomes_unattributed_share = [`rate<=${MAX_UNATTRIBUTED}`];
 }
 
-export const options = {
-  scenarios: {
-    [SCENARIO]: Object.assign(
-      { exec: 'outcomes', preAllocatedVUs: PRE_VUS, maxVUs: MAX_VUS, gracefulStop: '10s' },
-      SHAPE.config,
-    ),
-  },
+// Exposure answers are not read; the outcome requests ask for their body with responseType.
+export const options = scenarioOptions(
+  SCENARIO,
+  'outcomes',
+  SHAPE.config,
+  { preAllocatedVUs: PRE_VUS, maxVUs: MAX_VUS },
   thresholds,
-  // Exposure answers are not read; the outcome requests ask for their body with responseType.
-  discardResponseBodies: true,
-  summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)'],
-};
+);
 
 // ── test ────────────────────────────────────────────────────────────────────────────────────
 function jsonHeaders(extra) {

@@ -51,6 +51,7 @@ import {
 import { PRESETS, predictionBody } from './lib/presets.js';
 import { srmBands, srmTest } from './lib/stats.js';
 import { checkSection, fmtPct, httpSection, pad, padLeft, thresholdSection } from './lib/summary.js';
+import { scenarioOptions } from './lib/options.js';
 
 // ── settings ────────────────────────────────────────────────────────────────────────────────
 const EXPERIMENT = str(__ENV, 'EXPERIMENT', 'ranker-v2');
@@ -199,17 +200,13 @@ if (SRM) {
   });
 }
 
-export const options = {
-  scenarios: {
-    [SCENARIO]: Object.assign(
-      { exec: 'predict', preAllocatedVUs: PRE_VUS, maxVUs: MAX_VUS, gracefulStop: '10s' },
-      SHAPE.config,
-    ),
-  },
+export const options = scenarioOptions(
+  SCENARIO,
+  'predict',
+  SHAPE.config,
+  { preAllocatedVUs: PRE_VUS, maxVUs: MAX_VUS },
   thresholds,
-  discardResponseBodies: true,
-  summaryTrendStats: ['avg', 'min', 'med', 'max', 'p(90)', 'p(95)', 'p(99)'],
-};
+);
 
 // ── test ────────────────────────────────────────────────────────────────────────────────────
 export function setup() {
