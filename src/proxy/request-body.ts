@@ -1,5 +1,6 @@
 // Request bodies for proxying: streamed with a size cap, or buffered (bounded) when a retry may replay them.
 import type { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
 import { ApiError } from '../errors/api-error.js';
 
 export class BodyTooLargeError extends Error {
@@ -34,9 +35,47 @@ export async function* capped(source: AsyncIterable<Buffer>, maxBytes: number): 
   }
 }
 
-/** Reads the whole body into memory; throws BodyTooLargeError past `maxBytes`. */
-export async function readBounded(source: AsyncIterable<Buffer>, maxBytes: number): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of capped(source, maxBytes)) chunks.push(chunk);
-  return Buffer.concat(chunks);
+/**
+ * Reads the whole body into memory; rejects with BodyTooLargeError past `maxBytes` (and stops
+ * reading), or with the stream's error. Plain 'data' events: an async iterator per request
+ * showed up in the hot path's profile.
+ */
+export function readBounded(source: Readable, maxBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let seen = 0;
+    const cleanup = () => {
+      source.off('data', onData);
+      source.off('end', onEnd);
+      source.off('error', onError);
+      source.off('close', onClose);
+    };
+    const onData = (chunk: Buffer) => {
+      seen += chunk.length;
+      if (seen > maxBytes) {
+        cleanup();
+        source.pause();
+        reject(new BodyTooLargeError());
+        return;
+      }
+      chunks.push(chunk);
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, seen));
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    // A client that goes away mid-body closes the stream without 'end'.
+    const onClose = () => {
+      cleanup();
+      reject(new Error('request body aborted'));
+    };
+    source.on('data', onData);
+    source.once('end', onEnd);
+    source.once('error', onError);
+    source.once('close', onClose);
+  });
 }
