@@ -31,6 +31,12 @@ export const settingsSchema = z.object({
   outcomeBatchLimit: int(1, 100_000).default(1000),
   /** ABGATE_DEDUP_WINDOW_S: how long an event_id is remembered. @default 86400 (24 h) */
   dedupWindowSeconds: int(1).default(86_400),
+  /**
+   * ABGATE_REPLAY_WINDOW_S: how long Redis keeps the marker that makes a re-sent batch harmless.
+   * An outcome whose first send is older than this when Redis returns is given up (failedEvents).
+   * @default 21600 (6 h)
+   */
+  replayWindowSeconds: int(60).default(21_600),
   /** ABGATE_QUEUE_LIMIT: events held in memory while Redis is away before spilling to the journal. @default 100000 */
   queueLimit: int(1).default(100_000),
   /** ABGATE_JOURNAL_DIR: where the on-disk journal of unsent events lives. @default "./data/journal" */
@@ -63,6 +69,7 @@ export const SETTINGS_ENV: { readonly [K in keyof Settings]-?: string } = {
   apiToken: 'ABGATE_API_TOKEN',
   outcomeBatchLimit: 'ABGATE_OUTCOME_BATCH_LIMIT',
   dedupWindowSeconds: 'ABGATE_DEDUP_WINDOW_S',
+  replayWindowSeconds: 'ABGATE_REPLAY_WINDOW_S',
   queueLimit: 'ABGATE_QUEUE_LIMIT',
   journalDir: 'ABGATE_JOURNAL_DIR',
   streamMaxLen: 'ABGATE_STREAM_MAXLEN',

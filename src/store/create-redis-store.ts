@@ -8,6 +8,7 @@ export async function createRedisEventStore(settings: Settings, logger: Logger):
   const store = new RedisEventStore({
     url: settings.redisUrl!,
     dedupWindowSeconds: settings.dedupWindowSeconds,
+    replayWindowSeconds: settings.replayWindowSeconds,
     queueLimit: settings.queueLimit,
     journalDir: settings.journalDir,
     streamMaxLen: settings.streamMaxLen,
