@@ -9,6 +9,7 @@ import { defaultRequestId, type RequestIdGenerator } from './gateway/request-id.
 import { UpstreamPools, type Upstreams } from './proxy/upstream-pools.js';
 import type { EventStore } from './store/event-store.js';
 import { MemoryEventStore } from './store/memory-event-store.js';
+import { withExposureCache } from './store/exposure-cache.js';
 import { createRedisEventStore } from './store/create-redis-store.js';
 import { GatewayMetrics } from './telemetry/metrics.js';
 import { instrumentStore } from './telemetry/instrumented-store.js';
@@ -77,7 +78,8 @@ export async function createServices(
   return {
     settings,
     catalog: new ExperimentCatalog(experiments),
-    store: instrumentStore(baseStore, metrics),
+    // Repeat visits of a user in the same arm never reach the store (see exposure-cache.ts).
+    store: instrumentStore(withExposureCache(baseStore), metrics),
     upstreams: overrides.upstreams ?? new UpstreamPools(),
     metrics,
     logger,
