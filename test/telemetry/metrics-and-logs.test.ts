@@ -90,4 +90,18 @@ describe('request log', () => {
     expect(bad[0]).toMatchObject({ experiment: 'm', status: 400, error_code: 'missing_unit', method: 'GET' });
     expect(typeof bad[0]!.total_ms).toBe('number');
   });
+
+  it('logs a client that gives up as 499, not as a failure of the arm', async () => {
+    lines.length = 0;
+    const aborted = request(`${gw.url}/m/slow/1000`, {
+      headers: { 'x-user-id': 'impatient', 'x-request-id': 'gone-1' },
+      signal: AbortSignal.timeout(150),
+    });
+    await expect(aborted).rejects.toThrow();
+    await new Promise((r) => setTimeout(r, 1200));
+    const line = lines.find((l) => l.request_id === 'gone-1');
+    expect(line).toMatchObject({ status: 499, error_code: 'client_closed' });
+    const m = await get('/metrics');
+    expect(m.text).not.toMatch(/abgate_requests_total\{experiment="m",arm="[a-z]+",status_class="5xx"\}/);
+  });
 });
