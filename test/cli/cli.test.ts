@@ -44,15 +44,20 @@ describe('abgate serve', () => {
   it('finishes in-flight requests on SIGTERM, then exits 0', async () => {
     const dir = await experimentsDir([twoArmExperiment('p', [upstream.url, upstream.url])]);
     const child = spawnCli(['serve', '--port', '0', '--host', '127.0.0.1', '--experiments', dir]);
-    const out = await waitForOutput(child, /abgate listening/);
-    const port = Number(/"port":(\d+)/.exec(out)![1]);
     const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
-    const inFlight = request(`http://127.0.0.1:${port}/p/slow/700`, { headers: { 'x-user-id': 'u' } });
-    await new Promise((r) => setTimeout(r, 200));
-    child.kill('SIGTERM');
-    const res = await inFlight;
-    expect(res.statusCode).toBe(201);
-    expect(((await res.body.json()) as { upstream: string }).upstream).toBe('only');
-    expect(await exited).toBe(0);
+    try {
+      const out = await waitForOutput(child, /abgate listening/);
+      const port = Number(/"port":(\d+)/.exec(out)![1]);
+      const inFlight = request(`http://127.0.0.1:${port}/p/slow/700`, { headers: { 'x-user-id': 'u' } });
+      await new Promise((r) => setTimeout(r, 200));
+      child.kill('SIGTERM');
+      const res = await inFlight;
+      expect(res.statusCode).toBe(201);
+      expect(((await res.body.json()) as { upstream: string }).upstream).toBe('only');
+      expect(await exited).toBe(0);
+    } finally {
+      // A failed assertion must not leave a gateway running after the test.
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
   });
 });
