@@ -23,7 +23,7 @@ import { check } from 'k6';
 import { Counter, Rate } from 'k6/metrics';
 import { durationSeconds, header, int, joinUrl, num, secondsToDuration, str } from './lib/env.js';
 import { PRESETS, predictionBody, userOutcomes } from './lib/presets.js';
-import { checkSection, fmtPct, httpSection, thresholdSection } from './lib/summary.js';
+import { countOf, finishSummary, fmtPct, httpSection } from './lib/summary.js';
 import { scenarioOptions } from './lib/options.js';
 
 // ── settings ────────────────────────────────────────────────────────────────────────────────
@@ -325,10 +325,6 @@ export function outcomes() {
 }
 
 // ── end-of-test summary ─────────────────────────────────────────────────────────────────────
-function countOf(data, metric) {
-  const m = data.metrics[metric];
-  return m && m.values && typeof m.values.count === 'number' ? m.values.count : 0;
-}
 
 export function handleSummary(data) {
   const I = '    ';
@@ -358,13 +354,5 @@ export function handleSummary(data) {
   lines.push('  █ HTTP (outcome posts)');
   lines.push(...httpSection(data, I, 'endpoint:outcomes', 'outcomes_posts'));
   lines.push('');
-  lines.push('  █ CHECKS');
-  lines.push(...checkSection(data, I));
-  lines.push('');
-  lines.push('  █ THRESHOLDS');
-  lines.push(...thresholdSection(data, I));
-  lines.push('');
-  const out = { stdout: lines.join('\n') + '\n' };
-  if (SUMMARY_JSON !== '') out[SUMMARY_JSON] = JSON.stringify(data, null, 2);
-  return out;
+  return finishSummary(lines, data, I, SUMMARY_JSON, data);
 }

@@ -50,7 +50,7 @@ import {
 } from './lib/env.js';
 import { PRESETS, predictionBody } from './lib/presets.js';
 import { srmBands, srmTest } from './lib/stats.js';
-import { checkSection, fmtPct, httpSection, pad, padLeft, thresholdSection } from './lib/summary.js';
+import { countOf, finishSummary, fmtPct, httpSection, pad, padLeft } from './lib/summary.js';
 import { scenarioOptions } from './lib/options.js';
 
 // ── settings ────────────────────────────────────────────────────────────────────────────────
@@ -289,10 +289,6 @@ export function predict() {
 }
 
 // ── end-of-test summary ─────────────────────────────────────────────────────────────────────
-function countOf(data, metric) {
-  const m = data.metrics[metric];
-  return m && m.values && typeof m.values.count === 'number' ? m.values.count : 0;
-}
 
 /** The SRM result: observed counts, the chi-square test and the threshold verdict per arm. */
 export function srmReport(data) {
@@ -380,13 +376,5 @@ export function handleSummary(data) {
   lines.push('  █ HTTP');
   lines.push(...httpSection(data, I));
   lines.push('');
-  lines.push('  █ CHECKS');
-  lines.push(...checkSection(data, I));
-  lines.push('');
-  lines.push('  █ THRESHOLDS');
-  lines.push(...thresholdSection(data, I));
-  lines.push('');
-  const out = { stdout: lines.join('\n') + '\n' };
-  if (SUMMARY_JSON !== '') out[SUMMARY_JSON] = JSON.stringify({ srm, k6: data }, null, 2);
-  return out;
+  return finishSummary(lines, data, I, SUMMARY_JSON, { srm, k6: data });
 }

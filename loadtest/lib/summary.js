@@ -112,3 +112,25 @@ export function httpSection(data, indent, submetric, requestsMetric) {
   );
   return lines;
 }
+
+/** A counter's total in the end-of-test data (0 when the metric never fired). */
+export function countOf(data, metric) {
+  const m = data.metrics[metric];
+  return m && m.values && typeof m.values.count === 'number' ? m.values.count : 0;
+}
+
+/**
+ * Ends a summary the same way in both scripts: CHECKS and THRESHOLDS sections, then the
+ * handleSummary result (stdout, plus the raw JSON under `jsonPath` when one is set).
+ */
+export function finishSummary(lines, data, indent, jsonPath, json) {
+  lines.push('  █ CHECKS');
+  lines.push(...checkSection(data, indent));
+  lines.push('');
+  lines.push('  █ THRESHOLDS');
+  lines.push(...thresholdSection(data, indent));
+  lines.push('');
+  const out = { stdout: lines.join('\n') + '\n' };
+  if (jsonPath !== '') out[jsonPath] = JSON.stringify(json, null, 2);
+  return out;
+}

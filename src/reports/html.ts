@@ -2,14 +2,18 @@
 // Self-contained (inline CSS and SVG, no scripts or fonts) so it renders on an offline machine.
 import type { ComparisonReport, MetricReport } from '../core/stats/index.js';
 import type { Report } from './build-report.js';
-import { explainWarning, isImprovement, percent, pValue, signedPercent, verdict } from './verdict.js';
+import {
+  explainWarning,
+  formatNumber,
+  isImprovement,
+  percent,
+  pValue,
+  signedPercent,
+  verdict,
+} from './verdict.js';
 
 function esc(s: unknown): string {
   return String(s).replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
-}
-
-function num(x: number | null | undefined, digits = 4): string {
-  return x === null || x === undefined ? 'n/a' : Number(x.toPrecision(digits)).toString();
 }
 
 /** A forest plot of each arm's relative lift and its CI, zero line marked. */
@@ -59,7 +63,7 @@ function liftChart(metric: MetricReport): string {
 }
 
 function comparisonRow(c: ComparisonReport): string {
-  return `<tr><td>${esc(c.arm)}</td><td>${num(c.baseline)}</td><td>${num(c.test)}</td><td>${esc(signedPercent(c.relative_lift))}</td><td>${
+  return `<tr><td>${esc(c.arm)}</td><td>${formatNumber(c.baseline)}</td><td>${formatNumber(c.test)}</td><td>${esc(signedPercent(c.relative_lift))}</td><td>${
     c.relative_lift_ci
       ? `${esc(percent(c.relative_lift_ci[0]))} to ${esc(percent(c.relative_lift_ci[1]))}`
       : 'n/a'
@@ -82,7 +86,7 @@ export function reportToHtml(report: Report): string {
 <ul class="verdicts">${m.comparisons.map((c) => `<li class="verdict ${c.significant ? 'sig' : ''}">${esc(verdict(m, c, alpha, report.srm.mismatch === true))}</li>`).join('')}</ul>
 ${liftChart(m)}
 <table><thead><tr><th>arm</th><th>n</th><th>mean</th><th>${esc(Math.round((1 - alpha) * 100))}% CI</th></tr></thead><tbody>
-${m.arms.map((a) => `<tr><td>${esc(a.arm)}</td><td>${a.n ?? 'n/a'}</td><td>${num(a.mean)}</td><td>${a.ci ? `${num(a.ci[0])} to ${num(a.ci[1])}` : 'n/a'}</td></tr>`).join('')}
+${m.arms.map((a) => `<tr><td>${esc(a.arm)}</td><td>${a.n ?? 'n/a'}</td><td>${formatNumber(a.mean)}</td><td>${a.ci ? `${formatNumber(a.ci[0])} to ${formatNumber(a.ci[1])}` : 'n/a'}</td></tr>`).join('')}
 </tbody></table>
 <table><thead><tr><th>arm</th><th>control mean</th><th>arm mean</th><th>lift</th><th>lift CI</th><th>p</th><th>p (Holm)</th><th>chance to beat control</th><th>users needed per arm</th><th>progress</th></tr></thead><tbody>
 ${m.comparisons.map(comparisonRow).join('')}
@@ -115,7 +119,7 @@ ${srmBanner}
 <section><h2>Exposures</h2><table><thead><tr><th>arm</th><th>weight</th><th>exposed users</th></tr></thead><tbody>
 ${report.arms.map((a) => `<tr><td>${esc(a.name)}${a.control ? ' (control)' : ''}</td><td>${a.weight ?? ''}</td><td>${a.exposures ?? 0}</td></tr>`).join('')}
 </tbody></table>
-<p class="meta">Sample ratio check: χ² = ${esc(num(report.srm.chi2))}, p ${esc(pValue(report.srm.p_value))}${
+<p class="meta">Sample ratio check: χ² = ${esc(formatNumber(report.srm.chi2))}, p ${esc(pValue(report.srm.p_value))}${
     report.multiple_arm_users ? ` · ${esc(report.multiple_arm_users)} users seen in more than one arm` : ''
   }</p></section>
 ${metrics || '<p>This experiment tracks no metrics.</p>'}

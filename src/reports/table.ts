@@ -1,10 +1,6 @@
 // A report as a plain-text table for terminals (the CLI's default format).
 import type { Report } from './build-report.js';
-import { explainWarning, percent, pValue, signedPercent, verdict } from './verdict.js';
-
-function fmt(x: number | null | undefined, digits = 4): string {
-  return x === null || x === undefined ? 'n/a' : Number(x.toPrecision(digits)).toString();
-}
+import { explainWarning, formatNumber, percent, pValue, signedPercent, verdict } from './verdict.js';
 
 function grid(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
@@ -20,7 +16,7 @@ export function reportToTable(report: Report): string {
   if (report.srm.mismatch) {
     out.push(
       '',
-      `!!! SAMPLE RATIO MISMATCH (p = ${fmt(report.srm.p_value, 2)}): ${explainWarning({ code: 'srm_mismatch', message: '' })}`,
+      `!!! SAMPLE RATIO MISMATCH (p = ${formatNumber(report.srm.p_value, 2)}): ${explainWarning({ code: 'srm_mismatch', message: '' })}`,
     );
   }
   out.push(
@@ -33,7 +29,7 @@ export function reportToTable(report: Report): string {
         String(a.exposures ?? 0),
       ]),
     ]),
-    `SRM chi2 ${fmt(report.srm.chi2)}  p ${pValue(report.srm.p_value)}  multiple-arm users ${report.multiple_arm_users ?? 0}`,
+    `SRM chi2 ${formatNumber(report.srm.chi2)}  p ${pValue(report.srm.p_value)}  multiple-arm users ${report.multiple_arm_users ?? 0}`,
   );
   for (const m of report.metrics) {
     const cmp = new Map(m.comparisons.map((c) => [c.arm, c]));
@@ -47,8 +43,8 @@ export function reportToTable(report: Report): string {
           return [
             a.arm,
             String(a.n ?? 'n/a'),
-            fmt(a.mean),
-            a.ci ? `${fmt(a.ci[0])}..${fmt(a.ci[1])}` : 'n/a',
+            formatNumber(a.mean),
+            a.ci ? `${formatNumber(a.ci[0])}..${formatNumber(a.ci[1])}` : 'n/a',
             c ? signedPercent(c.relative_lift) : '-',
             c?.relative_lift_ci
               ? `${percent(c.relative_lift_ci[0])}..${percent(c.relative_lift_ci[1])}`

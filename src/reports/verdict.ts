@@ -1,6 +1,11 @@
 // Plain-words verdicts and warning explanations, shared by the HTML page and the CLI table.
 import type { AnalysisWarning, ComparisonReport, MetricReport } from '../core/stats/index.js';
 
+/** A number to `digits` significant digits without trailing zeros, or "n/a". */
+export function formatNumber(x: number | null | undefined, digits = 4): string {
+  return x === null || x === undefined ? 'n/a' : Number(x.toPrecision(digits)).toString();
+}
+
 export function percent(x: number | null | undefined, digits = 1): string {
   if (x === null || x === undefined) return 'n/a';
   const v = (x * 100).toFixed(digits);
