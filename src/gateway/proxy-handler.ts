@@ -18,12 +18,7 @@ import {
   readBounded,
   tooLarge,
 } from '../proxy/request-body.js';
-import {
-  isRetryableStatus,
-  isTimeout,
-  upstreamError,
-  UpstreamTimeoutError,
-} from '../proxy/upstream-errors.js';
+import { isRetryableStatus, upstreamError, UpstreamTimeoutError } from '../proxy/upstream-errors.js';
 import type { UpstreamResponse, Upstreams } from '../proxy/upstream-pools.js';
 import { sendError } from './node-response.js';
 import { requestIdFrom, type RequestIdGenerator } from './request-id.js';
@@ -276,14 +271,16 @@ export class ProxyHandler {
       if (!isRetryableStatus(response.statusCode)) return { response, arm, fallback: false };
       await response.body.dump();
     } catch (err) {
-      if (err instanceof BodyTooLargeError || (inFlight.current?.signal.aborted && !isTimeout(err)))
-        throw err;
+      // send() turns an abort into its reason: a timeout falls back, a departed client does not.
+      if (err instanceof ClientClosedError) throw err;
     }
     try {
       const response = await this.send(exp.control, method, headers, path, body, inFlight);
       return { response, arm: exp.control, fallback: true };
     } catch (err) {
-      throw upstreamError(err, exp.control.name, exp.control.timeoutMs);
+      throw err instanceof ClientClosedError
+        ? err
+        : upstreamError(err, exp.control.name, exp.control.timeoutMs);
     }
   }
 
@@ -295,7 +292,7 @@ export class ProxyHandler {
     start: number,
     cause: unknown,
   ): void {
-    const base = { requestId, method: req.method ?? 'GET', experiment: exp.id, totalMs: 0 };
+    const base = { requestId, method: req.method ?? 'GET', experiment: exp.id };
     if (cause instanceof ClientClosedError) {
       // Nobody is listening: not an upstream failure, not worth an error log.
       res.destroy();

@@ -19,7 +19,7 @@ function codeOf(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-export function isTimeout(err: unknown): boolean {
+function isTimeout(err: unknown): boolean {
   const code = codeOf(err);
   return code !== undefined && TIMEOUT_CODES.has(code);
 }

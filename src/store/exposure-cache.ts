@@ -1,7 +1,8 @@
 // Skips exposure writes that cannot change anything: a user seen again in the same arm.
 // First exposure wins in every store, so a repeat of the same (experiment, user, arm) is a no-op
 // there; only its cost remains (a queued event and a Redis script call per prediction request).
-import type { EventStore, Exposure } from './event-store.js';
+import type { EventStore } from './event-store.js';
+import { interceptExposures } from './intercept-exposures.js';
 
 export interface ExposureCacheOptions {
   /** Most (experiment, user) pairs remembered; the least recently seen are forgotten. @default 100000 */
@@ -17,25 +18,18 @@ export function withExposureCache(store: EventStore, options: ExposureCacheOptio
   const maxEntries = options.maxEntries ?? 100_000;
   // Insertion order doubles as recency: a hit is moved to the end, the oldest entry is evicted.
   const armOf = new Map<string, string>();
-  return {
-    recordExposure(exposure: Exposure) {
-      const key = `${exposure.experiment}\u0000${exposure.userId}`;
-      const seen = armOf.get(key);
-      if (seen === exposure.arm) {
-        armOf.delete(key);
-        armOf.set(key, seen);
-        return;
-      }
-      store.recordExposure(exposure);
-      if (seen === undefined) {
-        armOf.set(key, exposure.arm);
-        if (armOf.size > maxEntries) armOf.delete(armOf.keys().next().value!);
-      }
-    },
-    recordOutcomes: (records) => store.recordOutcomes(records),
-    readAggregates: (query) => store.readAggregates(query),
-    readUnattributed: () => store.readUnattributed(),
-    status: () => store.status(),
-    close: () => store.close(),
-  };
+  return interceptExposures(store, (exposure, next) => {
+    const key = `${exposure.experiment}\u0000${exposure.userId}`;
+    const seen = armOf.get(key);
+    if (seen === exposure.arm) {
+      armOf.delete(key);
+      armOf.set(key, seen);
+      return;
+    }
+    next(exposure);
+    if (seen === undefined) {
+      armOf.set(key, exposure.arm);
+      if (armOf.size > maxEntries) armOf.delete(armOf.keys().next().value!);
+    }
+  });
 }
