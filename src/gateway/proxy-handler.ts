@@ -160,7 +160,7 @@ export class ProxyHandler {
               req.method ?? 'GET',
               headers,
               path,
-              this.streamBody(req),
+              this.streamBody(req, declared),
               inFlight,
             ),
             arm,
@@ -217,10 +217,13 @@ export class ProxyHandler {
   }
 
   /** The request body as a capped stream, or null when there is none. */
-  private streamBody(req: IncomingMessage): AsyncIterable<Buffer> | IncomingMessage | null {
+  private streamBody(
+    req: IncomingMessage,
+    declared: number | undefined,
+  ): AsyncIterable<Buffer> | IncomingMessage | null {
     if (hasNoBody(req)) return null;
     // A declared length was checked already and Node enforces it; only chunked bodies need counting.
-    return declaredLength(req) !== undefined ? req : capped(req, this.deps.maxBodyBytes);
+    return declared !== undefined ? req : capped(req, this.deps.maxBodyBytes);
   }
 
   /** One upstream attempt, aborted after the arm's timeout (a native timer: precise to the millisecond). */

@@ -2,7 +2,7 @@
 import { Hono } from 'hono';
 import { ApiError } from '../../errors/api-error.js';
 import type { CompiledExperiment } from '../../routing/compiled-experiment.js';
-import { buildReport } from '../../reports/build-report.js';
+import { buildReport, type Report } from '../../reports/build-report.js';
 import { reportToCsv } from '../../reports/csv.js';
 import type { Services } from '../../services.js';
 import type { AppEnv } from '../env.js';
@@ -13,11 +13,17 @@ export function findExperiment(services: Services, id: string): CompiledExperime
   return exp;
 }
 
-export function storeUnavailable(err: unknown): ApiError {
-  return new ApiError(
-    'store_unavailable',
-    `the event store cannot be read right now (${err instanceof Error ? err.message : String(err)}); try again shortly`,
-  );
+/** The report of experiment `id`: 404 when unknown, 503 when the store cannot be read. */
+export async function reportOf(services: Services, id: string): Promise<Report> {
+  const exp = findExperiment(services, id);
+  try {
+    return await buildReport(exp.definition, services.store, services.now);
+  } catch (err) {
+    throw new ApiError(
+      'store_unavailable',
+      `the event store cannot be read right now (${err instanceof Error ? err.message : String(err)}); try again shortly`,
+    );
+  }
 }
 
 export const experimentRoutes = new Hono<AppEnv>()
@@ -55,14 +61,11 @@ export const experimentRoutes = new Hono<AppEnv>()
     if (format !== 'json' && format !== 'csv') {
       throw new ApiError('bad_request', `format must be json or csv, not "${format}"`);
     }
-    const exp = findExperiment(services, c.req.param('id'));
-    const report = await buildReport(exp.definition, services.store, services.now).catch((err: unknown) => {
-      throw storeUnavailable(err);
-    });
+    const report = await reportOf(services, c.req.param('id'));
     if (format === 'csv') {
       return c.body(reportToCsv(report), 200, {
         'content-type': 'text/csv; charset=utf-8',
-        'content-disposition': `attachment; filename="${exp.id}-report.csv"`,
+        'content-disposition': `attachment; filename="${report.experiment}-report.csv"`,
       });
     }
     return c.json(report);
