@@ -6,6 +6,8 @@ export type MetricType = 'binomial' | 'continuous';
 /** A unit seen by an arm of an experiment. The first exposure of a unit wins its arm. */
 export interface Exposure {
   readonly experiment: string;
+  /** Allocation phase of the experiment (see live control); counts are kept per phase. @default 1 */
+  readonly phase?: number;
   readonly arm: string;
   readonly userId: string;
   /** Milliseconds since the epoch. */
@@ -15,6 +17,8 @@ export interface Exposure {
 /** An experiment an outcome may be attributed to, resolved from configuration by the caller. */
 export interface OutcomeTarget {
   readonly experiment: string;
+  /** The experiment's current phase: the outcome counts for users exposed in that phase. @default 1 */
+  readonly phase?: number;
   readonly metricType: MetricType;
 }
 
@@ -37,10 +41,12 @@ export interface OutcomeRecord {
  * - `accepted`: counted for at least one experiment the user was exposed in;
  * - `duplicate`: its event_id was already counted;
  * - `unattributed`: the user was not exposed in any target experiment;
- * - `queued`: the store is not reachable; the event is held (memory, then journal) and
- *   will be written in order when it returns. Its final fate is not known yet.
+ * - `held`: no exposure of the user was recorded yet; the outcome is kept for the attribution grace
+ *   period and counted if the exposure arrives (another gateway may still be writing it);
+ * - `queued`: recorded durably, not applied yet (the store is unreachable or behind); its final
+ *   fate is not known yet.
  */
-export type OutcomeStatus = 'accepted' | 'duplicate' | 'unattributed' | 'queued';
+export type OutcomeStatus = 'accepted' | 'duplicate' | 'unattributed' | 'queued' | 'held';
 
 /** Per-arm sufficient statistics of one metric, over users (not events). */
 export interface MetricAggregate {
@@ -70,6 +76,8 @@ export interface ExperimentAggregates {
 
 export interface AggregateQuery {
   readonly experiment: string;
+  /** @default 1 */
+  readonly phase?: number;
   readonly arms: readonly string[];
   readonly metrics: readonly { readonly name: string; readonly type: MetricType }[];
 }

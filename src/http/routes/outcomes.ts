@@ -39,6 +39,7 @@ export const outcomeRoutes = new Hono<AppEnv>().post('/api/v1/outcomes', async (
       accepted: count('accepted'),
       duplicates: count('duplicate'),
       unattributed: count('unattributed'),
+      held: count('held'),
       queued: count('queued'),
       rejected,
     },
