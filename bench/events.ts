@@ -8,11 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { OutcomeRecord } from '../src/store/event-store.js';
-import { planBatch } from '../src/store/redis/batch-commands.js';
+import { planBatch } from '../src/store/redis/batch-plan.js';
 import { KeyLayout } from '../src/store/redis/key-layout.js';
-import { applyScript } from '../src/store/redis/lua-scripts.js';
+import type { QueuedEvent } from '../src/store/redis/queued-event.js';
 import { RedisEventStore } from '../src/store/redis/redis-event-store.js';
+import { defineStoreCommands, type StoreRedis } from '../src/store/redis/store-client.js';
 import { RedisServer } from '../test/setup/redis-server.js';
 import { summarizeRates, type RateSummary } from './lib/rate-stats.js';
 import { measureRedisCeiling } from './lib/redis-ceiling.js';
@@ -28,20 +31,27 @@ const EVENTS = Number(args.events);
 const SEQUENTIAL_EVENTS = Number(args['sequential-events']);
 const REPS = Number(args.reps);
 const PREFIX = 'bench';
-const ctx = { keys: new KeyLayout(PREFIX), dedupWindowSeconds: 86_400, streamMaxLen: 1_000_000 };
+const ctx = {
+  keys: new KeyLayout(PREFIX),
+  writer: 'bench',
+  dedupWindowSeconds: 86_400,
+  graceMs: 300_000,
+  streamMaxLen: 1_000_000,
+  epochCandidate: 'bench',
+  maxHeldPerUser: 100,
+};
+const APPLY_LUA = readFileSync(new URL('../src/store/redis/lua/apply.lua', import.meta.url), 'utf8');
+const APPLY_SHA = createHash('sha1').update(APPLY_LUA).digest('hex');
 
-/** The command RedisEventStore would send for this one exposure alone. */
-const singleCommand = (experiment: string, i: number) =>
-  planBatch([exposure(experiment, i)], ctx).commands[0]!;
+/** The apply call RedisEventStore would send for this one exposure alone: [key, ...args]. */
+function singleCall(experiment: string, i: number): [string, ...(string | number)[]] {
+  const event: QueuedEvent = { k: 'x', e: experiment, p: 1, a: i % 2 ? 'a' : 'b', u: `user-${i}`, t: i };
+  const call = planBatch([{ generation: 1, seq: i, event, attempts: 0 }], ctx).calls[0]!;
+  return [call.key, ...call.args];
+}
 
 function exposure(experiment: string, i: number) {
-  return {
-    kind: 'exposure' as const,
-    experiment,
-    arm: i % 2 ? 'a' : 'b',
-    userId: `user-${i}`,
-    timestamp: i,
-  };
+  return { experiment, arm: i % 2 ? 'a' : 'b', userId: `user-${i}`, timestamp: i };
 }
 
 function revenue(experiment: string, i: number): OutcomeRecord {
@@ -69,6 +79,10 @@ async function main(): Promise<void> {
   const journalDir = mkdtempSync(join(tmpdir(), 'abgate-bench-journal-'));
   const plain = new Redis(server.url);
   const auto = new Redis(server.url, { enableAutoPipelining: true });
+  defineStoreCommands(plain);
+  defineStoreCommands(auto);
+  const plainApply = plain as unknown as StoreRedis;
+  const autoApply = auto as unknown as StoreRedis;
   const store = new RedisEventStore({
     url: server.url,
     keyPrefix: PREFIX,
@@ -76,14 +90,14 @@ async function main(): Promise<void> {
     outcomeWaitMs: 60_000,
   });
   try {
-    await plain.script('LOAD', applyScript.source);
+    await plain.script('LOAD', APPLY_LUA);
     const modes: Record<string, Mode> = {
       'one command awaited at a time': {
         n: SEQUENTIAL_EVENTS,
         run: async (experiment, n) => {
           for (let i = 0; i < n; i++) {
-            const [cmd, ...rest] = singleCommand(experiment, i);
-            await plain.call(String(cmd), ...rest);
+            const [key, ...args] = singleCall(experiment, i);
+            await plainApply.abgateApply(key, ...args);
           }
         },
       },
@@ -92,8 +106,8 @@ async function main(): Promise<void> {
         run: async (experiment, n) => {
           const pending: Promise<unknown>[] = [];
           for (let i = 0; i < n; i++) {
-            const [cmd, ...rest] = singleCommand(experiment, i);
-            pending.push(auto.call(String(cmd), ...rest));
+            const [key, ...args] = singleCall(experiment, i);
+            pending.push(autoApply.abgateApply(key, ...args));
           }
           await Promise.all(pending);
         },
@@ -129,8 +143,9 @@ async function main(): Promise<void> {
     const ceilings: number[] = [];
     const scriptCeilings: number[] = [];
     // One first exposure per call, as (a) and (b) send, at redis-benchmark's pipelined rate.
-    const scriptCommand = singleCommand('exp-ceiling', 0).map((a) =>
-      a === 'user-0' ? 'user-__rand_int__' : String(a),
+    const [ceilingKey, ...ceilingArgs] = singleCall('exp-ceiling', 0);
+    const scriptCommand = ['evalsha', APPLY_SHA, '1', ceilingKey, ...ceilingArgs.map(String)].map((a) =>
+      a === 'user-0' ? 'user-__rand_int__' : a,
     );
     await store.flush(10_000);
     for (let rep = 0; rep < REPS; rep++) {

@@ -6,6 +6,7 @@ import { getRequestListener } from '@hono/node-server';
 import { createApp } from './http/app.js';
 import { ProxyHandler } from './gateway/proxy-handler.js';
 import { closeServices, type Services } from './services.js';
+import type { CloseResult } from './store/event-store.js';
 import { ApiError, errorBody } from './errors/api-error.js';
 import { sendError } from './gateway/node-response.js';
 
@@ -21,8 +22,11 @@ export interface Gateway {
   readonly services: Services;
   /** Resolves once listening; the port actually bound (useful with port 0). */
   listen(port?: number, host?: string): Promise<number>;
-  /** Graceful stop: no new connections, in-flight requests finish (up to the timeout), events flushed. */
-  close(timeoutMs?: number): Promise<void>;
+  /**
+   * Graceful stop: no new connections, in-flight requests finish (up to the timeout), then the store
+   * applies or journals their events. Resolves with what the store could not keep.
+   */
+  close(timeoutMs?: number): Promise<CloseResult>;
 }
 
 export function createGateway(services: Services): Gateway {
@@ -76,7 +80,7 @@ export function createGateway(services: Services): Gateway {
   server.requestTimeout = 0;
   server.keepAliveTimeout = 65_000;
 
-  let closing: Promise<void> | undefined;
+  let closing: Promise<CloseResult> | undefined;
   return {
     server,
     services,
@@ -97,12 +101,14 @@ export function createGateway(services: Services): Gateway {
         const idle = setInterval(() => server.closeIdleConnections(), 100);
         const timer = setTimeout(() => server.closeAllConnections(), timeoutMs);
         try {
-          if (server.listening) await drained;
+          // Resolves once every connection is gone, i.e. every in-flight request has ended and recorded
+          // its exposure; only then may the store close (server.listening is false from close() on).
+          await drained;
         } finally {
           clearInterval(idle);
           clearTimeout(timer);
         }
-        await closeServices(services);
+        return closeServices(services);
       })();
       return closing;
     },

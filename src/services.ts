@@ -7,9 +7,8 @@ import type { LoadedExperiment } from './config/load-experiments.js';
 import { ExperimentCatalog } from './routing/catalog.js';
 import { defaultRequestId, type RequestIdGenerator } from './gateway/request-id.js';
 import { UpstreamPools, type Upstreams } from './proxy/upstream-pools.js';
-import type { EventStore } from './store/event-store.js';
+import type { CloseResult, EventStore } from './store/event-store.js';
 import { MemoryEventStore } from './store/memory-event-store.js';
-import { withExposureCache } from './store/exposure-cache.js';
 import { createRedisEventStore } from './store/create-redis-store.js';
 import { GatewayMetrics } from './telemetry/metrics.js';
 import { instrumentStore } from './telemetry/instrumented-store.js';
@@ -39,6 +38,8 @@ export interface ServiceOverrides {
   random?: () => number;
   /** Export Node process metrics. @default true */
   processMetrics?: boolean;
+  /** Journal slot of this process (its worker slot under --workers). @default 0 */
+  journalSlot?: number;
 }
 
 export function createLogger(settings: Pick<Settings, 'logLevel'>): Logger {
@@ -58,13 +59,17 @@ export async function createServices(
   const now = overrides.now ?? Date.now;
   let baseStore = overrides.store;
   if (!baseStore) {
-    if (settings.redisUrl) {
-      baseStore = await createRedisEventStore(settings, logger);
+    if (settings.redisUrl || settings.redisCluster) {
+      baseStore = await createRedisEventStore(settings, { slot: overrides.journalSlot ?? 0, logger });
     } else {
       logger.warn(
         'no REDIS_URL configured: using the embedded in-memory event store; exposures and outcomes are NOT durable and vanish when the gateway stops',
       );
-      baseStore = new MemoryEventStore({ dedupWindowMs: settings.dedupWindowSeconds * 1000, now });
+      baseStore = new MemoryEventStore({
+        dedupWindowMs: settings.dedupWindowSeconds * 1000,
+        attributionGraceMs: settings.attributionGraceSeconds * 1000,
+        now,
+      });
     }
   }
   const metrics = new GatewayMetrics(baseStore, {
@@ -78,8 +83,7 @@ export async function createServices(
   return {
     settings,
     catalog: new ExperimentCatalog(experiments),
-    // Repeat visits of a user in the same arm never reach the store (see exposure-cache.ts).
-    store: instrumentStore(withExposureCache(baseStore), metrics),
+    store: instrumentStore(baseStore, metrics),
     upstreams: overrides.upstreams ?? new UpstreamPools(),
     metrics,
     logger,
@@ -92,9 +96,13 @@ export async function createServices(
   };
 }
 
-/** Releases what the services hold: flushes the store, closes upstream pools, flushes the log. */
-export async function closeServices(services: Services): Promise<void> {
-  await services.store.close();
+/**
+ * Releases what the services hold: applies or journals the store's events, closes upstream pools,
+ * flushes the log. Resolves with what the store could not keep.
+ */
+export async function closeServices(services: Services): Promise<CloseResult> {
+  const result = await services.store.close();
   await services.upstreams.close();
   services.logger.flush();
+  return result;
 }

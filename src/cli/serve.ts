@@ -6,6 +6,14 @@ import { createGateway, type Gateway } from '../server.js';
 import { createServices, createLogger } from '../services.js';
 import { intFlag, parse } from './args.js';
 import { serveClusterMetrics } from '../telemetry/cluster-metrics.js';
+import { JournalDirLock } from '../store/journal/dir-lock.js';
+
+/** Set by the primary of `--workers N` for each worker: the journal slot it writes (0…N−1). */
+const WORKER_SLOT_ENV = 'ABGATE_WORKER_SLOT';
+
+function usesJournal(settings: Settings): boolean {
+  return settings.redisUrl !== undefined || settings.redisCluster !== undefined;
+}
 
 export const SERVE_FLAGS = {
   port: { type: 'string' },
@@ -41,7 +49,11 @@ export function serveSettings(args: string[]): Settings | undefined {
 /** Starts one gateway in this process and wires SIGTERM/SIGINT to a graceful stop. */
 export async function runGateway(settings: Settings): Promise<Gateway> {
   const experiments = await loadExperiments(settings.experimentsDir);
-  const services = await createServices(settings, experiments);
+  // A single gateway owns its journal folder (slot 0); a worker writes the slot its primary gave it.
+  const slot = cluster.isWorker ? Number(process.env[WORKER_SLOT_ENV] ?? 0) : 0;
+  const lock =
+    !cluster.isWorker && usesJournal(settings) ? JournalDirLock.acquire(settings.journalDir) : undefined;
+  const services = await createServices(settings, experiments, { journalSlot: slot });
   const gateway = createGateway(services);
   const port = await gateway.listen();
   services.logger.info(
@@ -57,9 +69,21 @@ export async function runGateway(settings: Settings): Promise<Gateway> {
   const stop = (signal: string) => {
     services.logger.info({ signal }, 'shutting down: finishing in-flight requests and flushing events');
     gateway.close().then(
-      () => process.exit(0),
+      ({ unsaved }) => {
+        lock?.release();
+        if (unsaved > 0) {
+          services.logger.error(
+            { unsaved, journal: settings.journalDir },
+            `shut down with ${unsaved} events neither applied to Redis nor saved to the journal (is the disk full?); they are lost`,
+          );
+          services.logger.flush();
+          process.exit(1);
+        }
+        process.exit(0);
+      },
       (err: unknown) => {
         services.logger.error({ err }, 'shutdown failed');
+        services.logger.flush();
         process.exit(1);
       },
     );
@@ -69,19 +93,38 @@ export async function runGateway(settings: Settings): Promise<Gateway> {
   return gateway;
 }
 
-/** Primary of a multi-worker gateway: forks, replaces crashed workers, relays the stop signal. */
+/**
+ * Primary of a multi-worker gateway: owns the journal folder, gives each worker a journal slot, re-forks a
+ * dead worker into its slot (the new one replays what the dead one left), relays the stop signal.
+ */
 function runPrimary(settings: Settings): void {
   const logger = createLogger(settings);
+  const lock = usesJournal(settings) ? JournalDirLock.acquire(settings.journalDir) : undefined;
   let stopping = false;
+  let failedStop = false;
+  const slotOf = new Map<number, number>();
+  const fork = (slot: number) => {
+    const worker = cluster.fork({ [WORKER_SLOT_ENV]: String(slot) });
+    slotOf.set(worker.id, slot);
+  };
   serveClusterMetrics();
-  for (let i = 0; i < settings.workers; i++) cluster.fork();
+  for (let i = 0; i < settings.workers; i++) fork(i);
   cluster.on('exit', (worker, code, signal) => {
+    const slot = slotOf.get(worker.id) ?? 0;
+    slotOf.delete(worker.id);
     if (stopping) {
-      if (Object.keys(cluster.workers ?? {}).length === 0) process.exit(0);
+      if (code !== 0) failedStop = true;
+      if (Object.keys(cluster.workers ?? {}).length === 0) {
+        lock?.release();
+        process.exit(failedStop ? 1 : 0);
+      }
       return;
     }
-    logger.error({ worker: worker.process.pid, code, signal }, 'worker died; starting a new one');
-    cluster.fork();
+    logger.error(
+      { worker: worker.process.pid, slot, code, signal },
+      'worker died; starting a new one in its slot',
+    );
+    fork(slot);
   });
   const stop = (signal: NodeJS.Signals) => {
     stopping = true;

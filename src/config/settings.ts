@@ -32,15 +32,39 @@ export const settingsSchema = z.object({
   /** ABGATE_DEDUP_WINDOW_S: how long an event_id is remembered. @default 86400 (24 h) */
   dedupWindowSeconds: int(1).default(86_400),
   /**
-   * ABGATE_REPLAY_WINDOW_S: how long Redis keeps the marker that makes a re-sent batch harmless.
-   * An outcome whose first send is older than this when Redis returns is given up (failedEvents).
-   * @default 21600 (6 h)
+   * ABGATE_ATTRIBUTION_GRACE_S: how long an outcome whose user has no recorded exposure yet is held in the
+   * store for it (another gateway or worker may still be writing it, e.g. after an outage) before it is
+   * counted as unattributed. @default 300
    */
-  replayWindowSeconds: int(60).default(21_600),
-  /** ABGATE_QUEUE_LIMIT: events held in memory while Redis is away before spilling to the journal. @default 100000 */
+  attributionGraceSeconds: int(0, 86_400).default(300),
+  /**
+   * ABGATE_QUEUE_LIMIT: newest unsent events kept in memory; older ones wait in the journal on disk and
+   * are read back in order. @default 100000
+   */
   queueLimit: int(1).default(100_000),
-  /** ABGATE_JOURNAL_DIR: where the on-disk journal of unsent events lives. @default "./data/journal" */
+  /**
+   * ABGATE_JOURNAL_DIR: the write-ahead journal of events not yet in Redis (one `slot-N` folder per
+   * worker; one gateway per folder, enforced by a pid lock). @default "./data/journal"
+   */
   journalDir: z.string().min(1).default('./data/journal'),
+  /**
+   * ABGATE_JOURNAL_FSYNC_MS: longest time an exposure's journal line waits for an fsync (group commit);
+   * outcomes answered `queued` are always fsynced first. @default 20
+   */
+  journalFsyncMs: int(1, 10_000).default(20),
+  /** ABGATE_REDIS_CLUSTER: Redis Cluster seed nodes, `host:port,host:port,…`; wins over REDIS_URL. */
+  redisCluster: z
+    .string()
+    .regex(
+      /^\s*[^\s,:]+:\d{1,5}\s*(,\s*[^\s,:]+:\d{1,5}\s*)*$/,
+      'must be host:port seed nodes separated by commas',
+    )
+    .optional(),
+  /**
+   * ABGATE_REDIS_WAIT_REPLICAS: replicas that must confirm a batch (Redis WAIT) before the journal forgets
+   * it, so a failover never loses acknowledged events; 0 trusts the primary's answer. @default 0
+   */
+  redisWaitReplicas: int(0, 16).default(0),
   /** ABGATE_STREAM_MAXLEN: approximate cap of each experiment's raw event stream. @default 1000000 */
   streamMaxLen: int(0).default(1_000_000),
   /** ABGATE_LOG_LEVEL. @default "info" */
@@ -69,9 +93,12 @@ export const SETTINGS_ENV: { readonly [K in keyof Settings]-?: string } = {
   apiToken: 'ABGATE_API_TOKEN',
   outcomeBatchLimit: 'ABGATE_OUTCOME_BATCH_LIMIT',
   dedupWindowSeconds: 'ABGATE_DEDUP_WINDOW_S',
-  replayWindowSeconds: 'ABGATE_REPLAY_WINDOW_S',
+  attributionGraceSeconds: 'ABGATE_ATTRIBUTION_GRACE_S',
   queueLimit: 'ABGATE_QUEUE_LIMIT',
   journalDir: 'ABGATE_JOURNAL_DIR',
+  journalFsyncMs: 'ABGATE_JOURNAL_FSYNC_MS',
+  redisCluster: 'ABGATE_REDIS_CLUSTER',
+  redisWaitReplicas: 'ABGATE_REDIS_WAIT_REPLICAS',
   streamMaxLen: 'ABGATE_STREAM_MAXLEN',
   logLevel: 'ABGATE_LOG_LEVEL',
   logSampleRate: 'ABGATE_LOG_SAMPLE_RATE',
@@ -97,10 +124,14 @@ export function loadSettings(
   }
   const parsed = settingsSchema.safeParse(raw);
   if (parsed.success) {
-    if (parsed.data.workers > 1 && parsed.data.redisUrl === undefined) {
+    if (
+      parsed.data.workers > 1 &&
+      parsed.data.redisUrl === undefined &&
+      parsed.data.redisCluster === undefined
+    ) {
       // Each worker would keep its own in-memory store: exposures in one, outcomes in another.
       throw new ConfigError([
-        `${SETTINGS_ENV.workers}: more than one worker needs a shared store; set ${SETTINGS_ENV.redisUrl} (or --redis)`,
+        `${SETTINGS_ENV.workers}: more than one worker needs a shared store; set ${SETTINGS_ENV.redisUrl} (or --redis) or ${SETTINGS_ENV.redisCluster}`,
       ]);
     }
     return parsed.data;

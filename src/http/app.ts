@@ -85,6 +85,8 @@ export function createApp(services: Services): Hono<AppEnv> {
     // Middleware answers (e.g. bearerAuth's 401) come as HTTPExceptions carrying their response.
     if (err instanceof HTTPException) return err.getResponse();
     const apiError = toApiError(err);
+    // The store could not take the events: nothing was acknowledged, the client should retry shortly.
+    if (apiError.code === 'store_unavailable') c.header('retry-after', '1');
     if (apiError.status >= 500)
       services.logger.error({ err, request_id: c.var.requestId }, 'unhandled error');
     return c.json(errorBody(apiError, c.var.requestId ?? ''), apiError.status);

@@ -33,7 +33,8 @@ export const outcomeEventSchema = z.strictObject({
 /** Events may be stamped at most this far ahead of the gateway's clock (clock skew). */
 export const MAX_FUTURE_SKEW_MS = 24 * 60 * 60 * 1000;
 
-export type RejectionCode = 'invalid_event' | 'unknown_metric' | 'unknown_experiment' | 'invalid_value';
+export type RejectionCode =
+  'invalid_event' | 'unknown_metric' | 'unknown_experiment' | 'invalid_value' | 'store_refused';
 
 export interface Rejection {
   readonly index: number;

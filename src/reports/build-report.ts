@@ -37,11 +37,13 @@ export async function buildReport(
       mde: m.mde,
       arms: Object.fromEntries(
         definition.arms.map((a) => {
+          // Interim (until the engine reads shifted sums): back to raw sums Σx and Σx².
           const agg = byArm.get(a.name)?.metrics[m.name];
-          return [
-            a.name,
-            { sum: agg?.sum ?? 0, sumSquares: agg?.sumSquares ?? 0, converted: agg?.converted ?? 0 },
-          ];
+          const k = agg?.shift ?? 0;
+          const n = agg?.users ?? 0;
+          const sum = (agg?.sum ?? 0) + n * k;
+          const sumSquares = (agg?.sumSquares ?? 0) + 2 * k * (agg?.sum ?? 0) + n * k * k;
+          return [a.name, { sum, sumSquares, converted: m.type === 'binomial' ? sum : 0 }];
         }),
       ),
     })),

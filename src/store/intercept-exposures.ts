@@ -1,5 +1,5 @@
 // An EventStore that runs `record` in place of recordExposure and delegates everything else:
-// the one way to hook exposures (metrics, the repeat-exposure cache) without re-listing the interface.
+// the one way to hook exposures (metrics) without re-listing the interface.
 import type { EventStore, Exposure } from './event-store.js';
 
 export function interceptExposures(
@@ -9,9 +9,10 @@ export function interceptExposures(
   const next = (exposure: Exposure) => store.recordExposure(exposure);
   return {
     recordExposure: (exposure) => record(exposure, next),
+    recordGuardrail: (observation) => store.recordGuardrail(observation),
     recordOutcomes: (records) => store.recordOutcomes(records),
     readAggregates: (query) => store.readAggregates(query),
-    readUnattributed: () => store.readUnattributed(),
+    readDaily: (query) => store.readDaily(query),
     status: () => store.status(),
     close: () => store.close(),
   };

@@ -1,81 +1,190 @@
-// The embedded EventStore: exact, in-process, and gone when the process exits (not durable).
+// The embedded EventStore: exact, in-process, gone when the process exits (not durable).
+// It is the reference: the Redis store's Lua implements the same rules (see README.md).
+import {
+  contribution,
+  dayOf,
+  momentDelta,
+  nextRaw,
+  ratioDelta,
+  type RatioPair,
+  type RawValue,
+} from './accumulate.js';
 import type {
   AggregateQuery,
+  CloseResult,
+  DayAggregate,
   EventStore,
   ExperimentAggregates,
   Exposure,
-  MetricAggregate,
+  GuardrailObservation,
   OutcomeRecord,
   OutcomeStatus,
   StoreStatus,
 } from './event-store.js';
-import { applyOutcome } from './user-value.js';
-import { combineTargetStatuses } from './outcome-status.js';
+import {
+  combineTargetStatuses,
+  guardrailOps,
+  MAX_HELD_PER_USER,
+  outcomeOp,
+  type OutcomeOp,
+} from './outcome-ops.js';
+import { armAggregates, dailyAggregates, dayField, field } from './stat-fields.js';
 
 export interface MemoryEventStoreOptions {
   /** How long an event_id is remembered, in milliseconds. @default 86_400_000 (24 h) */
   dedupWindowMs?: number;
+  /** How long an outcome without an exposure is held for one, in milliseconds. @default 300_000 */
+  attributionGraceMs?: number;
   /** Clock, for tests. @default Date.now */
   now?: () => number;
 }
 
-interface MutableAggregate {
-  users: number;
-  sum: number;
-  sumSquares: number;
-  converted: number;
+type TargetStatus = 'accepted' | 'duplicate' | 'held' | 'unattributed';
+
+interface HeldOp {
+  readonly op: OutcomeOp;
+  readonly due: number;
 }
 
-interface ExperimentState {
-  readonly armOf: Map<string, string>;
-  readonly multiArm: Set<string>;
-  readonly exposures: Map<string, number>;
-  /** metric → user → value */
-  readonly userValues: Map<string, Map<string, number>>;
-  /** `${arm}\u0000${metric}` → aggregate */
-  readonly aggregates: Map<string, MutableAggregate>;
+/** One phase of one experiment: who is in which arm, users' values, counters and held outcomes. */
+class PhaseState {
+  readonly armOf = new Map<string, string>();
+  readonly multiArm = new Set<string>();
+  /** metric → user → running value */
+  readonly values = new Map<string, Map<string, RawValue>>();
+  readonly totals = new Map<string, number>();
+  /** `<day>|<field>` → change on that day */
+  readonly daily = new Map<string, number>();
+  readonly held = new Map<string, HeldOp[]>();
+
+  add(name: string, delta: number, day: number): void {
+    if (delta === 0) return;
+    this.totals.set(name, (this.totals.get(name) ?? 0) + delta);
+    const d = dayField(day, name);
+    this.daily.set(d, (this.daily.get(d) ?? 0) + delta);
+  }
+
+  read = (name: string): number => this.totals.get(name) ?? 0;
+
+  private valuesOf(metric: string): Map<string, RawValue> {
+    let v = this.values.get(metric);
+    if (!v) this.values.set(metric, (v = new Map()));
+    return v;
+  }
+
+  /** Applies one outcome of a user exposed in `arm`: the rule of accumulate.ts, then the ratios. */
+  apply(user: string, arm: string, op: OutcomeOp): void {
+    const day = dayOf(op.timestamp);
+    const values = this.valuesOf(op.metric);
+    const prevRaw = values.get(user);
+    const nextValue = nextRaw(op.type, prevRaw, op.value, op.count);
+    values.set(user, nextValue);
+    const prev = prevRaw === undefined ? undefined : contribution(op.type, prevRaw, op.cap);
+    const next = contribution(op.type, nextValue, op.cap);
+
+    const m = op.metric;
+    const d = momentDelta(
+      op.type,
+      this.read(field.users(arm, m)),
+      this.read(field.shift(arm, m)),
+      prev,
+      next,
+    );
+    this.add(field.users(arm, m), d.users, day);
+    if (d.shift !== undefined) this.totals.set(field.shift(arm, m), d.shift);
+    this.add(field.sum(arm, m), d.sum, day);
+    this.add(field.sumSquares(arm, m), d.sumSquares, day);
+
+    for (const link of op.ratios) {
+      const otherRaw = this.values.get(link.other.metric)?.get(user);
+      const other = otherRaw === undefined ? 0 : contribution(link.other.type, otherRaw, link.other.cap);
+      const pair = (own: number): RatioPair =>
+        link.role === 'numerator' ? { n: own, d: other } : { n: other, d: own };
+      const before = prev === undefined && otherRaw === undefined ? undefined : pair(prev ?? 0);
+      const r = field.ratio;
+      const name = link.name;
+      const rd = ratioDelta(
+        this.read(r.users(arm, name)),
+        this.read(r.shiftN(arm, name)),
+        this.read(r.shiftD(arm, name)),
+        before,
+        pair(next),
+      );
+      this.add(r.users(arm, name), rd.users, day);
+      if (rd.shiftN !== undefined) this.totals.set(r.shiftN(arm, name), rd.shiftN);
+      if (rd.shiftD !== undefined) this.totals.set(r.shiftD(arm, name), rd.shiftD);
+      this.add(r.sumN(arm, name), rd.sumN, day);
+      this.add(r.sumD(arm, name), rd.sumD, day);
+      this.add(r.sumNN(arm, name), rd.sumNN, day);
+      this.add(r.sumDD(arm, name), rd.sumDD, day);
+      this.add(r.sumND(arm, name), rd.sumND, day);
+    }
+  }
+
+  /** Held outcomes whose grace period is over become unattributed. */
+  sweep(now: number): void {
+    for (const [user, ops] of this.held) {
+      const keep = ops.filter((h) => h.due > now);
+      for (const h of ops)
+        if (h.due <= now) this.add(field.unattributed(h.op.metric), 1, dayOf(h.op.timestamp));
+      if (keep.length === 0) this.held.delete(user);
+      else if (keep.length !== ops.length) this.held.set(user, keep);
+    }
+  }
+}
+
+class ExperimentState {
+  readonly phases = new Map<number, PhaseState>();
   /** event_id → expiry (ms); insertion order is expiry order. */
-  readonly dedup: Map<string, number>;
-}
+  readonly dedup = new Map<string, number>();
 
-const emptyAggregate = (): MutableAggregate => ({ users: 0, sum: 0, sumSquares: 0, converted: 0 });
+  phase(n: number): PhaseState {
+    let p = this.phases.get(n);
+    if (!p) this.phases.set(n, (p = new PhaseState()));
+    return p;
+  }
+}
 
 export class MemoryEventStore implements EventStore {
   private readonly experiments = new Map<string, ExperimentState>();
-  private readonly unattributed = new Map<string, number>();
   private readonly dedupWindowMs: number;
+  private readonly graceMs: number;
   private readonly now: () => number;
 
   constructor(options: MemoryEventStoreOptions = {}) {
     this.dedupWindowMs = options.dedupWindowMs ?? 86_400_000;
+    this.graceMs = options.attributionGraceMs ?? 300_000;
     this.now = options.now ?? Date.now;
   }
 
   private state(experiment: string): ExperimentState {
     let s = this.experiments.get(experiment);
-    if (!s) {
-      s = {
-        armOf: new Map(),
-        multiArm: new Set(),
-        exposures: new Map(),
-        userValues: new Map(),
-        aggregates: new Map(),
-        dedup: new Map(),
-      };
-      this.experiments.set(experiment, s);
-    }
+    if (!s) this.experiments.set(experiment, (s = new ExperimentState()));
     return s;
   }
 
   recordExposure(e: Exposure): void {
-    const s = this.state(e.experiment);
-    const first = s.armOf.get(e.userId);
+    const p = this.state(e.experiment).phase(e.phase ?? 1);
+    p.sweep(this.now());
+    const first = p.armOf.get(e.userId);
     if (first === undefined) {
-      s.armOf.set(e.userId, e.arm);
-      s.exposures.set(e.arm, (s.exposures.get(e.arm) ?? 0) + 1);
-    } else if (first !== e.arm) {
-      s.multiArm.add(e.userId);
+      if (e.forced) return;
+      p.armOf.set(e.userId, e.arm);
+      p.add(field.exposures(e.arm), 1, dayOf(e.timestamp));
+      const held = p.held.get(e.userId);
+      if (held) {
+        p.held.delete(e.userId);
+        for (const h of held) p.apply(e.userId, e.arm, h.op);
+      }
+    } else if (first !== e.arm && !p.multiArm.has(e.userId)) {
+      p.multiArm.add(e.userId);
+      p.totals.set(field.multipleArmUsers, p.multiArm.size);
     }
+  }
+
+  recordGuardrail(o: GuardrailObservation): void {
+    const now = this.now();
+    for (const op of guardrailOps(o)) this.applyOp(o.experiment, o.phase ?? 1, o.userId, op, now);
   }
 
   /** True when `eventId` was already seen for this experiment inside the window; remembers it otherwise. */
@@ -89,53 +198,60 @@ export class MemoryEventStore implements EventStore {
     return false;
   }
 
-  private applyToExperiment(record: OutcomeRecord, target: OutcomeRecord['targets'][number], now: number) {
-    const s = this.state(target.experiment);
-    if (record.eventId !== undefined && this.seen(s, record.eventId, now)) return 'duplicate' as const;
-    const arm = s.armOf.get(record.userId);
-    if (arm === undefined) return 'unattributed' as const;
-    let values = s.userValues.get(record.metric);
-    if (!values) s.userValues.set(record.metric, (values = new Map()));
-    const delta = applyOutcome(target.metricType, values.get(record.userId), record.value);
-    values.set(record.userId, delta.next);
-    const key = `${arm}\u0000${record.metric}`;
-    let agg = s.aggregates.get(key);
-    if (!agg) s.aggregates.set(key, (agg = emptyAggregate()));
-    agg.users += delta.users;
-    agg.sum += delta.sum;
-    agg.sumSquares += delta.sumSquares;
-    agg.converted += delta.converted;
-    return 'accepted' as const;
+  private applyOp(experiment: string, phase: number, user: string, op: OutcomeOp, now: number): TargetStatus {
+    const s = this.state(experiment);
+    const p = s.phase(phase);
+    p.sweep(now);
+    if (op.eventId !== undefined && this.seen(s, op.eventId, now)) return 'duplicate';
+    const arm = p.armOf.get(user);
+    if (arm !== undefined) {
+      p.apply(user, arm, op);
+      return 'accepted';
+    }
+    const held = p.held.get(user) ?? [];
+    if (held.length >= MAX_HELD_PER_USER) {
+      p.add(field.unattributed(op.metric), 1, dayOf(op.timestamp));
+      return 'unattributed';
+    }
+    held.push({ op, due: now + this.graceMs });
+    p.held.set(user, held);
+    return 'held';
   }
 
   async recordOutcomes(records: readonly OutcomeRecord[]): Promise<OutcomeStatus[]> {
     const now = this.now();
-    return records.map((record) => {
-      const status = combineTargetStatuses(record.targets.map((t) => this.applyToExperiment(record, t, now)));
-      if (status === 'unattributed') {
-        this.unattributed.set(record.metric, (this.unattributed.get(record.metric) ?? 0) + 1);
-      }
-      return status;
-    });
+    return records.map((record) =>
+      combineTargetStatuses(
+        record.targets.map((t) =>
+          this.applyOp(t.experiment, t.phase ?? 1, record.userId, outcomeOp(record, t), now),
+        ),
+      ),
+    );
+  }
+
+  private phaseOf(query: AggregateQuery): PhaseState | undefined {
+    const p = this.experiments.get(query.experiment)?.phases.get(query.phase ?? 1);
+    p?.sweep(this.now());
+    return p;
   }
 
   async readAggregates(query: AggregateQuery): Promise<ExperimentAggregates> {
-    const s = this.experiments.get(query.experiment);
+    const p = this.phaseOf(query);
+    const read = p?.read ?? (() => 0);
     return {
       experiment: query.experiment,
-      multipleArmUsers: s?.multiArm.size ?? 0,
-      arms: query.arms.map((arm) => {
-        const metrics: Record<string, MetricAggregate> = {};
-        for (const m of query.metrics) {
-          metrics[m.name] = { ...(s?.aggregates.get(`${arm}\u0000${m.name}`) ?? emptyAggregate()) };
-        }
-        return { arm, exposures: s?.exposures.get(arm) ?? 0, metrics };
-      }),
+      phase: query.phase ?? 1,
+      arms: armAggregates(query, read),
+      multipleArmUsers: read(field.multipleArmUsers),
+      unattributed: Object.fromEntries(query.metrics.map((m) => [m.name, read(field.unattributed(m.name))])),
+      heldUsers: p?.held.size ?? 0,
     };
   }
 
-  async readUnattributed(): Promise<Record<string, number>> {
-    return Object.fromEntries(this.unattributed);
+  async readDaily(query: AggregateQuery): Promise<DayAggregate[]> {
+    const p = this.phaseOf(query);
+    if (!p) return [];
+    return dailyAggregates(query, p.daily, armAggregates(query, p.read));
   }
 
   status(): StoreStatus {
@@ -145,11 +261,14 @@ export class MemoryEventStore implements EventStore {
       durable: false,
       queueDepth: 0,
       journalBytes: 0,
+      journalFailing: false,
       replayedEvents: 0,
       failedEvents: 0,
       errors: 0,
     };
   }
 
-  async close(): Promise<void> {}
+  async close(): Promise<CloseResult> {
+    return { unsaved: 0 };
+  }
 }

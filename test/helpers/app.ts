@@ -12,17 +12,20 @@ export async function testApp(
   settings: Partial<Record<keyof Settings, unknown>> = {},
   overrides: ServiceOverrides = {},
 ) {
-  const store = overrides.store ?? new MemoryEventStore();
-  const services: Services = await createServices(
-    loadSettings({}, { logLevel: 'silent', ...settings }),
-    experimentsFrom(docs),
-    {
-      logger: pino({ level: 'silent' }),
-      processMetrics: false,
-      store,
-      ...overrides,
-    },
-  );
+  const loaded = loadSettings({}, { logLevel: 'silent', ...settings });
+  const store =
+    overrides.store ??
+    new MemoryEventStore({
+      dedupWindowMs: loaded.dedupWindowSeconds * 1000,
+      attributionGraceMs: loaded.attributionGraceSeconds * 1000,
+      ...(overrides.now ? { now: overrides.now } : {}),
+    });
+  const services: Services = await createServices(loaded, experimentsFrom(docs), {
+    logger: pino({ level: 'silent' }),
+    processMetrics: false,
+    store,
+    ...overrides,
+  });
   const app = createApp(services);
   const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
     app.request(path, {

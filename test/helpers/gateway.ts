@@ -32,5 +32,11 @@ export async function startGateway(
   });
   const gateway = createGateway(services);
   const port = await gateway.listen(0, '127.0.0.1');
-  return { gateway, url: `http://127.0.0.1:${port}`, close: () => gateway.close(2_000) };
+  return {
+    gateway,
+    url: `http://127.0.0.1:${port}`,
+    close: async () => {
+      await gateway.close(2_000);
+    },
+  };
 }

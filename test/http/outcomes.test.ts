@@ -6,11 +6,12 @@ interface OutcomeAnswer {
   accepted: number;
   duplicates: number;
   unattributed: number;
+  held: number;
   queued: number;
   rejected: { index: number; code: string; message: string }[];
 }
 
-async function setup(settings = {}) {
+async function setup(settings = {}, now?: () => number) {
   const t = await testApp(
     [
       apiExperiment(),
@@ -22,6 +23,7 @@ async function setup(settings = {}) {
       apiExperiment({ id: 'old', route: { path: '/old' }, status: 'stopped' }),
     ],
     settings,
+    now ? { now } : {},
   );
   for (const user of ['u1', 'u2']) {
     await t.post('/api/v1/assign', { experiment: 'exp', user_id: user });
@@ -71,7 +73,9 @@ describe('POST /api/v1/outcomes', () => {
     expect(body.rejected[1]!.message).toContain('user_id');
     expect(body.rejected[6]!.message).toContain('valeu');
     const agg = await read(t, 'exp');
-    const revenue = agg.arms.map((a) => a.metrics.revenue!.sum).reduce((x, y) => x + y, 0);
+    const revenue = agg.arms
+      .map((a) => a.metrics.revenue!.sum + a.metrics.revenue!.users * a.metrics.revenue!.shift)
+      .reduce((x, y) => x + y, 0);
     expect(revenue).toBe(12.5);
   });
 
@@ -82,15 +86,16 @@ describe('POST /api/v1/outcomes', () => {
     ).json()) as OutcomeAnswer;
     expect(both.accepted).toBe(1);
     const sum = async (exp: string) =>
-      (await read(t, exp)).arms.reduce((n, a) => n + a.metrics.click!.converted, 0);
+      (await read(t, exp)).arms.reduce((n, a) => n + a.metrics.click!.sum, 0);
     expect(await sum('exp')).toBe(1);
     expect(await sum('other')).toBe(1);
     await t.post('/api/v1/outcomes', { user_id: 'u2', metric: 'click', experiment: 'other' });
     expect(await sum('other')).toBe(1); // u2 was never exposed in "other"
   });
 
-  it('counts a retried event_id once and an unexposed user as unattributed', async () => {
-    const t = await setup();
+  it('counts a retried event_id once and holds an unexposed user’s outcome, unattributed after the grace period', async () => {
+    let clock = 1_700_000_000_000;
+    const t = await setup({ attributionGraceSeconds: 60 }, () => clock);
     const event = { user_id: 'u1', metric: 'revenue', value: 4, event_id: 'evt-1' };
     const first = (await (await t.post('/api/v1/outcomes', [event, event])).json()) as OutcomeAnswer;
     expect(first).toMatchObject({ accepted: 1, duplicates: 1 });
@@ -99,8 +104,12 @@ describe('POST /api/v1/outcomes', () => {
     const stranger = (await (
       await t.post('/api/v1/outcomes', { user_id: 'ghost', metric: 'click' })
     ).json()) as OutcomeAnswer;
-    expect(stranger).toMatchObject({ accepted: 0, unattributed: 1 });
-    expect(await t.store.readUnattributed()).toEqual({ click: 1 });
+    expect(stranger).toMatchObject({ accepted: 0, held: 1, unattributed: 0 });
+    expect((await read(t, 'exp')).heldUsers).toBe(1);
+    clock += 61_000;
+    const after = await read(t, 'exp');
+    expect(after.unattributed).toEqual({ click: 1, revenue: 0 });
+    expect(after.heldUsers).toBe(0);
   });
 
   it('rejects a single bad event by index 0, like a batch', async () => {

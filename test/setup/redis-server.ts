@@ -19,6 +19,8 @@ export interface RedisServerOptions {
   readonly appendOnly?: boolean;
   /** Longest wait for the server to answer PING. @default 10000 */
   readonly startTimeoutMs?: number;
+  /** More redis-server arguments, e.g. ['--replicaof', '127.0.0.1', '6379']. */
+  readonly args?: readonly string[];
 }
 
 /** Every server started and not yet disposed: killed if the process exits without cleaning up. */
@@ -145,6 +147,7 @@ export class RedisServer {
     const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--dir', this.dir];
     args.push('--logfile', join(this.dir, 'redis.log'), '--daemonize', 'no');
     if (this.options.appendOnly) args.push('--appendonly', 'yes', '--appendfsync', 'always');
+    args.push(...(this.options.args ?? []));
     const child = spawn('redis-server', args, { stdio: 'ignore' });
     this.child = child;
     live.add(this);

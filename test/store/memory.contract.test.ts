@@ -6,6 +6,7 @@ describeEventStoreContract('MemoryEventStore', async (options) => {
   let clock = 1_700_000_000_000;
   const store = new MemoryEventStore({
     now: () => clock,
+    attributionGraceMs: options?.attributionGraceMs ?? 60_000,
     ...(options?.dedupWindowSeconds === undefined
       ? {}
       : { dedupWindowMs: options.dedupWindowSeconds * 1000 }),
@@ -13,7 +14,9 @@ describeEventStoreContract('MemoryEventStore', async (options) => {
   return {
     store,
     settle: async () => {},
-    dispose: () => store.close(),
+    dispose: async () => {
+      await store.close();
+    },
     elapse: async (ms) => {
       clock += ms;
     },

@@ -17,7 +17,9 @@ describeEventStoreContract('RedisEventStore', async (options) => {
     keyPrefix: redis.uniquePrefix(),
     journalDir,
     outcomeWaitMs: 60_000,
-    ...options,
+    sweepIntervalMs: 50,
+    attributionGraceMs: options?.attributionGraceMs ?? 60_000,
+    ...(options?.dedupWindowSeconds === undefined ? {} : { dedupWindowSeconds: options.dedupWindowSeconds }),
   });
   return {
     store,
@@ -25,11 +27,12 @@ describeEventStoreContract('RedisEventStore', async (options) => {
       expect(await store.flush(10_000)).toBe(true);
     },
     dispose: async () => {
-      await store.close();
-      expect(readdirSync(journalDir)).toEqual([]);
+      expect(await store.close()).toEqual({ unsaved: 0 });
+      // Everything applied: the journal keeps nothing but the writer's identity.
+      expect(readdirSync(journalDir)).toEqual(['writer.json']);
       rmSync(journalDir, { recursive: true, force: true });
     },
-    // Marker TTLs run on the server's clock: wait for real.
+    // Marker TTLs and the grace period run on the server's clock: wait for real.
     elapse: (ms) => new Promise((r) => setTimeout(r, ms)),
   };
 });

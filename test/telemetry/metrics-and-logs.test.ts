@@ -69,7 +69,7 @@ describe('/metrics', () => {
     expect(m.text).toContain('abgate_exposures_total{experiment="m",arm="treatment"} 3');
     expect(m.text).toMatch(/abgate_upstream_duration_seconds_count\{experiment="m",arm="control"\} 3/);
     expect(m.text).toContain('abgate_outcomes_total{result="accepted"} 1');
-    expect(m.text).toContain('abgate_outcomes_total{result="unattributed"} 1');
+    expect(m.text).toContain('abgate_outcomes_total{result="held"} 1'); // "nobody" was never exposed: held for the grace period
     expect(m.text).toContain('abgate_outcomes_total{result="rejected"} 1');
     expect(m.text).toMatch(/abgate_event_queue_depth 0/);
     expect(m.text).toMatch(/abgate_store_connected 1/);

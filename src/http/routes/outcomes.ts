@@ -1,7 +1,7 @@
 // POST /api/v1/outcomes: one outcome event or a batch; valid events are stored even when others are rejected.
 import { Hono } from 'hono';
 import { ApiError } from '../../errors/api-error.js';
-import type { OutcomeRecord } from '../../store/event-store.js';
+import { StoreUnavailableError, type OutcomeRecord, type OutcomeStatus } from '../../store/event-store.js';
 import type { AppEnv } from '../env.js';
 import { readJson } from '../read-json.js';
 import { validateOutcome, type Rejection } from '../outcome-validation.js';
@@ -24,14 +24,33 @@ export const outcomeRoutes = new Hono<AppEnv>().post('/api/v1/outcomes', async (
 
   const receivedAt = now();
   const records: OutcomeRecord[] = [];
+  const indexes: number[] = [];
   const rejected: Rejection[] = [];
   events.forEach((raw, index) => {
     const v = validateOutcome(catalog, raw, index, receivedAt);
-    if ('record' in v) records.push(v.record);
-    else rejected.push(v.rejection);
+    if ('record' in v) {
+      records.push(v.record);
+      indexes.push(index);
+    } else rejected.push(v.rejection);
   });
 
-  const statuses = records.length > 0 ? await store.recordOutcomes(records) : [];
+  let statuses: OutcomeStatus[] = [];
+  try {
+    if (records.length > 0) statuses = await store.recordOutcomes(records);
+  } catch (err) {
+    if (err instanceof StoreUnavailableError) throw new ApiError('store_unavailable', err.message);
+    throw err;
+  }
+  statuses.forEach((s, i) => {
+    if (s === 'refused') {
+      rejected.push({
+        index: indexes[i]!,
+        code: 'store_refused',
+        message: 'the event store kept refusing this event and gave it up; see the gateway log',
+      });
+    }
+  });
+  rejected.sort((a, b) => a.index - b.index);
   metrics.observeOutcomes(statuses, rejected.length);
   const count = (s: string) => statuses.filter((x) => x === s).length;
   return c.json(

@@ -1,70 +1,81 @@
-// Where the Redis store keeps things: keys of one experiment share the hash tag {<experiment>} (one slot).
+// Where the Redis store keeps things. Every key of an experiment carries the hash tag {<experiment>}, so
+// they share one Redis Cluster slot and one script call can touch all of them.
+//
+//   <prefix>:{<e>}:meta              hash: epoch (changes when the keys were lost), schema (2)
+//   <prefix>:{<e>}:seen:<event id>   string with TTL: an event_id already counted (dedup window)
+//   <prefix>:{<e>}:log               stream: first exposures, multiple-arm sightings, applied outcomes
+//   <prefix>:{<e>}:p<n>:stats        hash: totals of phase n (see ../stat-fields.ts)
+//   <prefix>:{<e>}:p<n>:daily        hash: `<day>|<field>` → that day's change
+//   <prefix>:{<e>}:p<n>:arm          hash: user → first arm
+//   <prefix>:{<e>}:p<n>:multi        set: users seen in more than one arm
+//   <prefix>:{<e>}:p<n>:v:<metric>   hash: user → running value ("sum" or, for means, "sum,count")
+//   <prefix>:{<e>}:p<n>:held         hash: user → JSON list of outcomes waiting for the user's exposure
+//   <prefix>:{<e>}:p<n>:held-due     sorted set: user → earliest end of grace, ms (server clock)
+//   <prefix>:{<e>}:p<n>:hw           hash: writer → "<generation>:<sequence>" of the last event applied
 
-/** Keys of one experiment. */
-export interface ExperimentKeys {
-  /** Hash: user → the arm that user was first exposed in. */
-  readonly armOf: string;
-  /** Set: users seen in more than one arm. */
+/** Keys of abgate v1 (before phases), read once by the migration. */
+export interface V1Keys {
+  readonly arm: string;
   readonly multiArm: string;
-  /** Hash of counters: see `statField`. Read with one HMGET. */
   readonly stats: string;
-  /** Hash: user → that user's value of `metric`. */
-  values(metric: string): string;
-  /**
-   * String with TTL: `seen:<event id>` marks an event id as counted (`<status letter><delivery id>`, for
-   * the dedup window); `seen:~<delivery id>` marks one delivery as applied (`<status letter>`, for the
-   * replay window).
-   */
-  seen(dedupId: string): string;
-  /** Stream: raw log of first exposures, multi-arm sightings and applied outcomes. */
-  readonly log: string;
+  readonly valuesPrefix: string;
 }
 
-/** Keys of the unattributed-outcome counters (their own slot). */
-export interface UnattributedKeys {
-  /** Hash: metric → outcomes that found no exposed user. */
-  readonly counts: string;
-  /** String with TTL: marks a delivery as counted. */
-  seen(deliveryId: string): string;
-}
-
-/** Field names in an experiment's stats hash. Arm and metric names are slugs: they hold no ':'. */
-export const statField = {
-  multipleArmUsers: 'multiple-arm-users',
-  exposures: (arm: string) => `exposures:${arm}`,
-  users: (arm: string, metric: string) => `users:${arm}:${metric}`,
-  sum: (arm: string, metric: string) => `sum:${arm}:${metric}`,
-  sumSquares: (arm: string, metric: string) => `sumsq:${arm}:${metric}`,
-  converted: (arm: string, metric: string) => `converted:${arm}:${metric}`,
-} as const;
-
-/** Builds key names under a prefix; experiment key sets are cached. */
 export class KeyLayout {
-  private readonly cache = new Map<string, ExperimentKeys>();
-  readonly unattributed: UnattributedKeys;
-
   /** @param prefix first part of every key. @default "abgate" */
-  constructor(readonly prefix = 'abgate') {
-    // '~' cannot appear in an experiment id (a slug), so this tag never collides with one.
-    const tag = `${prefix}:{~unattributed}`;
-    this.unattributed = { counts: `${tag}:counts`, seen: (id) => `${tag}:seen:${id}` };
+  constructor(readonly prefix = 'abgate') {}
+
+  experimentBase(experiment: string): string {
+    return `${this.prefix}:{${experiment}}:`;
   }
 
-  experiment(experiment: string): ExperimentKeys {
-    let keys = this.cache.get(experiment);
-    if (!keys) {
-      const tag = `${this.prefix}:{${experiment}}`;
-      keys = {
-        armOf: `${tag}:arm`,
-        multiArm: `${tag}:multi-arm`,
-        stats: `${tag}:stats`,
-        values: (metric) => `${tag}:values:${metric}`,
-        seen: (id) => `${tag}:seen:${id}`,
-        log: `${tag}:log`,
-      };
-      if (this.cache.size > 10_000) this.cache.clear();
-      this.cache.set(experiment, keys);
-    }
-    return keys;
+  phaseBase(experiment: string, phase: number): string {
+    return `${this.prefix}:{${experiment}}:p${phase}:`;
+  }
+
+  stats(experiment: string, phase: number): string {
+    return `${this.phaseBase(experiment, phase)}stats`;
+  }
+
+  daily(experiment: string, phase: number): string {
+    return `${this.phaseBase(experiment, phase)}daily`;
+  }
+
+  held(experiment: string, phase: number): string {
+    return `${this.phaseBase(experiment, phase)}held`;
+  }
+
+  heldDue(experiment: string, phase: number): string {
+    return `${this.phaseBase(experiment, phase)}held-due`;
+  }
+
+  arm(experiment: string, phase: number): string {
+    return `${this.phaseBase(experiment, phase)}arm`;
+  }
+
+  multiArm(experiment: string, phase: number): string {
+    return `${this.phaseBase(experiment, phase)}multi`;
+  }
+
+  values(experiment: string, phase: number, metric: string): string {
+    return `${this.phaseBase(experiment, phase)}v:${metric}`;
+  }
+
+  meta(experiment: string): string {
+    return `${this.experimentBase(experiment)}meta`;
+  }
+
+  log(experiment: string): string {
+    return `${this.experimentBase(experiment)}log`;
+  }
+
+  v1(experiment: string): V1Keys {
+    const base = this.experimentBase(experiment);
+    return {
+      arm: `${base}arm`,
+      multiArm: `${base}multi-arm`,
+      stats: `${base}stats`,
+      valuesPrefix: `${base}values:`,
+    };
   }
 }

@@ -1,48 +1,74 @@
-// A read-only look at a Redis store's aggregates (for the CLI): one plain connection, one HMGET, quit.
-// No journal directory, no claiming of journals, no queue: nothing is written, so it is safe to run
-// next to live gateways.
-import { Redis } from 'ioredis';
-import type { AggregateQuery, ExperimentAggregates } from '../event-store.js';
-import { aggregateFields, parseAggregates } from './aggregates-reader.js';
+// A read-only look at a Redis store (for the CLI): one plain connection, the same reads as the store,
+// then quit. No journal, no queue, no sweeping of held outcomes: nothing is written, so it is safe to run
+// next to live gateways (outcomes still held or journaled by gateways are not included).
+import { Cluster, Redis } from 'ioredis';
+import type { AggregateQuery, DayAggregate, ExperimentAggregates } from '../event-store.js';
 import { KeyLayout } from './key-layout.js';
+import { readDays, readTotals } from './read-stats.js';
+import { parseClusterNodes, type StoreRedis } from './store-client.js';
 
-export interface ReadAggregatesFromOptions {
+export interface RedisReaderOptions {
   /** First part of every key, as configured for the gateways. @default "abgate" */
   readonly keyPrefix?: string;
-  /** Longest wait for the connection and for the reply, each. @default 5000 */
+  /** Longest wait for the connection and for each reply. @default 5000 */
   readonly timeoutMs?: number;
+  /** Seed nodes of a Redis Cluster instead of a URL. */
+  readonly clusterNodes?: string;
 }
 
-/**
- * Reads one experiment's per-arm aggregates from the Redis at `url` (redis:// or rediss://), exactly as
- * RedisEventStore.readAggregates does, then closes the connection. Rejects when Redis is unreachable or
- * does not answer within `timeoutMs`. Events still queued or journaled by gateways are not included.
- */
-export async function readAggregatesFrom(
-  url: string,
-  query: AggregateQuery,
-  options: ReadAggregatesFromOptions = {},
-): Promise<ExperimentAggregates> {
+export interface RedisReader {
+  readAggregates(query: AggregateQuery): Promise<ExperimentAggregates>;
+  readDaily(query: AggregateQuery): Promise<DayAggregate[]>;
+  close(): Promise<void>;
+}
+
+/** Connects once (one attempt: a CLI reports a failure rather than wait) and reads like the store. */
+export async function openRedisReader(
+  url: string | undefined,
+  options: RedisReaderOptions = {},
+): Promise<RedisReader> {
   const timeoutMs = options.timeoutMs ?? 5000;
-  const client = new Redis(url, {
-    lazyConnect: true,
+  const base = {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     connectTimeout: timeoutMs,
     commandTimeout: timeoutMs,
-    retryStrategy: () => null, // one attempt: a CLI reports the failure rather than wait
-  });
-  client.on('error', () => {}); // the failure surfaces as the rejection of connect() or hmget()
+  };
+  const client = options.clusterNodes
+    ? new Cluster(parseClusterNodes(options.clusterNodes), {
+        lazyConnect: true,
+        enableOfflineQueue: false,
+        clusterRetryStrategy: () => null,
+        redisOptions: base,
+      })
+    : new Redis(url ?? 'redis://127.0.0.1:6379', { ...base, lazyConnect: true, retryStrategy: () => null });
+  client.on('error', () => {}); // failures surface as rejections of connect() and the reads
+  await client.connect();
+  const keys = new KeyLayout(options.keyPrefix);
+  const c = client as unknown as StoreRedis;
+  return {
+    readAggregates: (query) => readTotals(c, keys, query),
+    readDaily: async (query) => readDays(c, keys, query, await readTotals(c, keys, query)),
+    close: async () => {
+      try {
+        await client.quit();
+      } catch {
+        client.disconnect();
+      }
+    },
+  };
+}
+
+/** One read of one experiment phase's aggregates, then the connection is closed. */
+export async function readAggregatesFrom(
+  url: string,
+  query: AggregateQuery,
+  options: RedisReaderOptions = {},
+): Promise<ExperimentAggregates> {
+  const reader = await openRedisReader(url, options);
   try {
-    await client.connect();
-    const stats = new KeyLayout(options.keyPrefix).experiment(query.experiment).stats;
-    const reply = await client.hmget(stats, ...aggregateFields(query));
-    return parseAggregates(query, reply);
+    return await reader.readAggregates(query);
   } finally {
-    try {
-      await client.quit();
-    } catch {
-      client.disconnect();
-    }
+    await reader.close();
   }
 }

@@ -1,124 +1,181 @@
-// The durable EventStore: one ordered queue (memory, then journal) flushed to Redis in idempotent batches.
-//
-// Every write is idempotent (first exposure wins; outcomes carry a delivery id and a dedup id), so a batch
-// replayed after a timeout, a dropped connection or a restart counts each event exactly once.
-import type {
-  AggregateQuery,
-  EventStore,
-  ExperimentAggregates,
-  Exposure,
-  OutcomeRecord,
-  OutcomeStatus,
-  StoreStatus,
+// The durable EventStore: every event goes to the slot's write-ahead journal first, then to Redis in
+// ordered batches (one apply-script call per experiment phase); the journal forgets an event once Redis
+// acknowledged it. Invariants: ../README.md.
+import { randomBytes } from 'node:crypto';
+import {
+  StoreUnavailableError,
+  type AggregateQuery,
+  type CloseResult,
+  type DayAggregate,
+  type EventStore,
+  type ExperimentAggregates,
+  type Exposure,
+  type GuardrailObservation,
+  type OutcomeRecord,
+  type OutcomeStatus,
+  type StoreStatus,
 } from '../event-store.js';
-import { combineTargetStatuses } from '../outcome-status.js';
-import { EventBacklog, type BacklogItem } from '../journal/event-backlog.js';
-import { toError } from '../journal/to-error.js';
-import { aggregateFields, parseAggregates } from './aggregates-reader.js';
-import {
-  planBatch,
-  targetStatusOf,
-  unattributedCommand,
-  type CommandContext,
-  type TargetStatus,
-} from './batch-commands.js';
+import { Journal, JournalAppendError, type JournalItem } from '../journal/journal.js';
+import { MAX_HELD_PER_USER } from '../outcome-ops.js';
+import { interpretReplies, planBatch, type CallReply, type PlanContext } from './batch-plan.js';
+import { ExposureCache } from './exposure-cache.js';
 import { KeyLayout } from './key-layout.js';
-import { allScripts } from './lua-scripts.js';
-import { OutcomeWaiters } from './outcome-waiters.js';
-import { ProgressSignal } from './progress-signal.js';
-import { queuedEventCodec, type QueuedEvent, type QueuedOutcome } from './queued-event.js';
-import { createRedisClient } from './redis-client.js';
-import { RedisConnection } from './redis-connection.js';
+import { queuedEventCodec, typeLetter, type QueuedEvent, type QueuedOutcome } from './queued-event.js';
+import { readDays, readTotals } from './read-stats.js';
+import { isEventFault } from './reply-errors.js';
+import { createStoreClient, type StoreRedis } from './store-client.js';
 import {
-  resolveRedisEventStoreOptions,
+  resolveOptions,
   type RedisEventStoreOptions,
-  type ResolvedRedisEventStoreOptions,
+  type ResolvedOptions,
 } from './redis-event-store-options.js';
-import { isEventFault, isNoScript } from './reply-errors.js';
 
 export type { RedisEventStoreOptions } from './redis-event-store-options.js';
 
-/** Delay before trying again after a failed batch (the connection's 'ready' also wakes the flusher). */
-const RETRY_DELAY_MS = 200;
-/** Longest delay between retries while the server keeps failing (MISCONF, NOPERM, BUSY…): doubled per failure. */
-const MAX_RETRY_DELAY_MS = 5000;
+/** Delay before trying again after a failed batch; doubled per failure in a row, up to MAX_RETRY_MS. */
+const RETRY_MS = 100;
+const MAX_RETRY_MS = 5000;
+const SWEEP_BATCH = 500;
 
-type Item = BacklogItem<QueuedEvent>;
+type Item = JournalItem<QueuedEvent>;
+
+interface Waiter {
+  status: OutcomeStatus | undefined;
+}
 
 export class RedisEventStore implements EventStore {
-  private readonly o: ResolvedRedisEventStoreOptions;
+  private readonly o: ResolvedOptions;
   private readonly keys: KeyLayout;
-  private readonly ctx: CommandContext;
-  private readonly backlog: EventBacklog<QueuedEvent>;
-  private readonly conn: RedisConnection;
-  private readonly waiters = new OutcomeWaiters();
-  private readonly progress = new ProgressSignal();
-  private flushScheduled = false;
-  private flushing = false;
+  private readonly journal: Journal<QueuedEvent>;
+  private readonly client: StoreRedis;
+  private readonly cache: ExposureCache;
+  private readonly plan: Omit<PlanContext, 'epochCandidate'>;
+  /** Each batch proposes a different epoch, so keys lost and re-created by this very store are noticed. */
+  private readonly epochBase: string;
+  private batches = 0;
+  /** Answers awaited by recordOutcomes, by journal sequence. */
+  private readonly waiters = new Map<number, Waiter>();
+  private readonly progress = new Set<() => void>();
+  /** Last epoch seen per experiment: a new one means its keys were lost. */
+  private readonly epochs = new Map<string, string>();
+  /** Phases written to or read by this process: their held outcomes are swept here too. */
+  private readonly phases = new Map<string, { experiment: string; phase: number }>();
+  private readonly health: NodeJS.Timeout;
+  private readonly sweeper: NodeJS.Timeout;
+  private scheduled = false;
+  private draining = false;
   private retryTimer: NodeJS.Timeout | undefined;
-  private stopped = false;
-  /**
-   * Events still to send one per batch, after a batch was refused for the data of one of its events
-   * (see isEventFault): so the event at fault is named, retried alone, and given up after maxAttempts.
-   */
-  private isolateLeft = 0;
-  /** Failed batches in a row, for the retry backoff. */
   private failuresInRow = 0;
-  private closing: Promise<void> | undefined;
+  /** Events still to send one per batch after a batch was refused for one event's data (see isEventFault). */
+  private isolateLeft = 0;
+  private stopped = false;
+  private closing: Promise<CloseResult> | undefined;
+  private ready = false;
+  private everFailed = false;
   private errors = 0;
   private failedEvents = 0;
 
-  constructor(options: RedisEventStoreOptions = {}) {
-    this.o = resolveRedisEventStoreOptions(options);
+  constructor(options: RedisEventStoreOptions) {
+    this.o = resolveOptions(options);
     this.keys = new KeyLayout(this.o.keyPrefix);
-    this.ctx = {
-      keys: this.keys,
-      dedupWindowSeconds: this.o.dedupWindowSeconds,
-      replayWindowSeconds: this.o.replayWindowSeconds,
-      streamMaxLen: this.o.streamMaxLen,
-    };
-    // The backlog claims journals left by previous processes first: they replay before anything new.
-    this.backlog = new EventBacklog<QueuedEvent>({
+    this.journal = new Journal<QueuedEvent>({
       dir: this.o.journalDir,
-      instanceId: this.o.instanceId,
-      memoryLimit: this.o.queueLimit,
       codec: queuedEventCodec,
-      now: this.o.now,
+      memoryLimit: this.o.queueLimit,
+      fsyncIntervalMs: this.o.fsyncIntervalMs,
+      ...(this.o.journalFs ? { fs: this.o.journalFs } : {}),
       onError: (err) => this.report(err),
-    });
-    const client =
-      this.o.client ??
-      createRedisClient({ url: this.o.url, reconnectMaxDelayMs: this.o.reconnectMaxDelayMs });
-    this.conn = new RedisConnection({
-      client,
-      ownsClient: this.o.client === undefined,
-      scripts: allScripts,
-      commandTimeoutMs: this.o.commandTimeoutMs,
-      healthCheckIntervalMs: this.o.healthCheckIntervalMs,
-      onReady: () => {
-        this.progress.notify();
+      onProgress: () => {
+        this.notify();
         this.kick();
       },
-      onDown: () => this.progress.notify(),
-      onError: (err) => this.report(err),
     });
-    if (!this.backlog.isEmpty) this.kick();
+    this.cache = new ExposureCache(this.o.exposureCacheSize);
+    this.plan = {
+      keys: this.keys,
+      writer: this.journal.identity.writer,
+      dedupWindowSeconds: this.o.dedupWindowSeconds,
+      graceMs: this.o.attributionGraceMs,
+      streamMaxLen: this.o.streamMaxLen,
+      maxHeldPerUser: MAX_HELD_PER_USER,
+    };
+    this.epochBase = `${this.journal.identity.writer}.${this.journal.identity.generation}.${randomBytes(4).toString('hex')}`;
+    this.client =
+      this.o.client ??
+      createStoreClient({
+        url: this.o.url,
+        clusterNodes: this.o.clusterNodes,
+        commandTimeoutMs: this.o.commandTimeoutMs,
+        reconnectMaxDelayMs: this.o.reconnectMaxDelayMs,
+      });
+    this.client.on('ready', () => {
+      if (!this.ready) this.o.onStateChange(true);
+      this.ready = true;
+      this.failuresInRow = 0;
+      this.notify();
+      this.kick();
+    });
+    this.client.on('close', () => {
+      if (this.ready && !this.stopped) this.o.onStateChange(false);
+      this.ready = false;
+      this.everFailed = true;
+      this.notify();
+    });
+    this.client.on('error', (err) => {
+      this.everFailed = true;
+      this.report(err);
+    });
+    this.ready = this.client.status === 'ready';
+    this.health = setInterval(() => this.checkHealth(), this.o.healthCheckIntervalMs || 1 << 30);
+    this.health.unref();
+    this.sweeper = setInterval(() => void this.sweepAll(), this.o.sweepIntervalMs);
+    this.sweeper.unref();
+    if (!this.journal.isEmpty) this.kick();
   }
 
-  recordExposure(exposure: Exposure): void {
+  /** The slot's writer id and run (generation): what Redis records as applied. */
+  get writerIdentity() {
+    return this.journal.identity;
+  }
+
+  recordExposure(e: Exposure): void {
     if (this.stopped) {
       this.failedEvents += 1;
       this.report(new Error('RedisEventStore is closed: an exposure was dropped'));
       return;
     }
+    const phase = e.phase ?? 1;
+    if (!e.forced && this.cache.seen(e.experiment, phase, e.userId, e.arm)) return;
+    this.append({
+      k: 'x',
+      e: e.experiment,
+      p: phase,
+      a: e.arm,
+      u: e.userId,
+      t: e.timestamp,
+      ...(e.forced ? { f: 1 as const } : {}),
+    });
+  }
+
+  recordGuardrail(o: GuardrailObservation): void {
+    if (this.stopped) return;
+    this.append({
+      k: 'g',
+      e: o.experiment,
+      p: o.phase ?? 1,
+      a: o.arm,
+      u: o.userId,
+      err: o.errors,
+      lat: o.latencyMs,
+      n: o.requests,
+      t: o.timestamp,
+    });
+  }
+
+  /** Journals an event that nobody awaits; a failure is counted, never thrown. */
+  private append(event: QueuedEvent): void {
     try {
-      this.backlog.push({
-        kind: 'exposure',
-        experiment: exposure.experiment,
-        arm: exposure.arm,
-        userId: exposure.userId,
-        timestamp: exposure.timestamp,
-      });
+      this.journal.append(event);
       this.kick();
     } catch (err) {
       this.failedEvents += 1;
@@ -127,122 +184,190 @@ export class RedisEventStore implements EventStore {
   }
 
   async recordOutcomes(records: readonly OutcomeRecord[]): Promise<OutcomeStatus[]> {
-    if (this.stopped) throw new Error('RedisEventStore is closed');
-    const events: QueuedOutcome[] = records.map((r) => ({
-      kind: 'outcome',
-      deliveryId: this.o.idGenerator(),
-      userId: r.userId,
-      metric: r.metric,
-      value: r.value,
-      ...(r.eventId === undefined ? {} : { eventId: r.eventId }),
-      timestamp: r.timestamp,
-      targets: r.targets.map((t) => ({ experiment: t.experiment, metricType: t.metricType })),
-    }));
-    // Answer 'queued' at once when the write cannot be applied promptly: Redis is away, events wait in the
-    // journal (everything new goes behind them), or more than a batch is queued ahead of these records.
-    const behind = this.backlog.journalSegments > 0 || this.backlog.memoryDepth > this.o.batchSize;
-    for (const e of events) this.backlog.push(e);
+    if (this.stopped) throw new StoreUnavailableError('the event store is shutting down');
+    if (this.journal.failing && !this.ready) {
+      throw new StoreUnavailableError(
+        'Redis is unreachable and the journal cannot be written; nothing was recorded',
+      );
+    }
+    const seqs: number[] = [];
+    const waiters: Waiter[] = [];
+    try {
+      for (const r of records) {
+        const event: QueuedOutcome = {
+          k: 'o',
+          u: r.userId,
+          m: r.metric,
+          v: r.value,
+          ...(r.eventId === undefined ? {} : { id: r.eventId }),
+          t: r.timestamp,
+          to: r.targets.map((t) => ({
+            e: t.experiment,
+            p: t.phase ?? 1,
+            ty: typeLetter[t.metricType],
+            ...(t.cap === undefined ? {} : { cap: t.cap }),
+            ...(t.ratios && t.ratios.length > 0
+              ? {
+                  r: t.ratios.map((l) => ({
+                    n: l.name,
+                    role: l.role === 'numerator' ? ('n' as const) : ('d' as const),
+                    om: l.other.metric,
+                    ot: typeLetter[l.other.type],
+                    ...(l.other.cap === undefined ? {} : { oc: l.other.cap }),
+                  })),
+                }
+              : {}),
+          })),
+        };
+        const seq = this.journal.append(event);
+        const waiter: Waiter = { status: undefined };
+        this.waiters.set(seq, waiter);
+        seqs.push(seq);
+        waiters.push(waiter);
+      }
+    } catch (err) {
+      for (const s of seqs) this.waiters.delete(s);
+      if (err instanceof JournalAppendError) throw new StoreUnavailableError(err.message);
+      throw err;
+    }
     this.kick();
-    if (this.conn.down || behind) return events.map(() => 'queued' as const);
-    return this.waiters.wait(
-      events.map((e) => e.deliveryId),
-      this.o.outcomeWaitMs,
-    );
+    try {
+      const settled = () => waiters.every((w) => w.status !== undefined);
+      // Still connecting for the first time: give the connection its chance before answering from disk.
+      if (!this.ready && !this.everFailed) {
+        await this.until(() => this.ready || this.everFailed, this.o.commandTimeoutMs);
+      }
+      // Redis usable and not far behind: wait for the answers. Otherwise answer once it is on disk.
+      const prompt = this.ready && !this.journal.behind && this.journal.memoryDepth <= 2 * this.o.batchSize;
+      if (prompt) await this.until(settled, this.o.outcomeWaitMs);
+      if (!settled()) {
+        const durable = await this.journal.whenDurable(seqs[seqs.length - 1]!, this.o.durableWaitMs);
+        if (!durable && !settled()) {
+          throw new StoreUnavailableError(
+            'the outcomes could not be applied or written to the journal in time; retry with the same event_id (they may still be counted once)',
+          );
+        }
+      }
+      return waiters.map((w) => w.status ?? 'queued');
+    } finally {
+      for (const s of seqs) this.waiters.delete(s);
+    }
   }
 
   async readAggregates(query: AggregateQuery): Promise<ExperimentAggregates> {
     await this.whenUsable();
-    const reply = await this.conn.call(
-      'HMGET',
-      this.keys.experiment(query.experiment).stats,
-      ...aggregateFields(query),
-    );
-    if (!Array.isArray(reply)) throw new Error('unexpected HMGET reply');
-    return parseAggregates(query, reply);
+    const phase = query.phase ?? 1;
+    this.track(query.experiment, phase);
+    await this.sweep(query.experiment, phase);
+    return readTotals(this.client, this.keys, query);
   }
 
-  async readUnattributed(): Promise<Record<string, number>> {
-    await this.whenUsable();
-    const reply = await this.conn.call('HGETALL', this.keys.unattributed.counts);
-    if (!Array.isArray(reply)) throw new Error('unexpected HGETALL reply');
-    const counts: Record<string, number> = {};
-    for (let i = 0; i + 1 < reply.length; i += 2) counts[String(reply[i])] = Number(reply[i + 1]);
-    return counts;
+  async readDaily(query: AggregateQuery): Promise<DayAggregate[]> {
+    return readDays(this.client, this.keys, query, await this.readAggregates(query));
   }
 
   status(): StoreStatus {
     return {
       backend: 'redis',
-      connected: this.conn.ready,
+      connected: this.ready,
       durable: true,
-      queueDepth: this.backlog.memoryDepth,
-      journalBytes: this.backlog.journalBytes,
-      replayedEvents: this.backlog.replayedEvents,
-      failedEvents: this.failedEvents + this.backlog.corruptLines,
+      queueDepth: this.journal.depth,
+      journalBytes: this.journal.bytes,
+      journalFailing: this.journal.failing,
+      replayedEvents: this.journal.replayed,
+      failedEvents: this.failedEvents + this.journal.corrupt,
       errors: this.errors,
     };
   }
 
   /**
-   * Resolves true once every event enqueued before the call, and any journal claimed from a previous
-   * process, is written to Redis; false if that takes longer than `timeoutMs` or the store closes first.
+   * Resolves true once every event recorded before the call (and any journal of an earlier run) is
+   * applied; false if that takes longer than `timeoutMs` or the store closes first.
    */
   async flush(timeoutMs = Number.POSITIVE_INFINITY): Promise<boolean> {
-    const target = this.backlog.pushedCount;
-    const written = () => this.backlog.ackedOwnCount >= target && !this.backlog.hasClaimedJournal;
     this.kick();
-    await this.progress.until(() => this.stopped || written(), timeoutMs);
-    return written();
+    return this.until(() => this.stopped || this.journal.isEmpty, timeoutMs).then(() => this.journal.isEmpty);
   }
 
-  /** Writes what it can within closeTimeoutMs, journals the rest, then releases the connection. */
-  close(): Promise<void> {
+  /** Applies what it can within closeTimeoutMs; the rest stays in the journal for the next run. */
+  close(): Promise<CloseResult> {
     this.closing ??= this.shutdown();
     return this.closing;
   }
 
-  private async shutdown(): Promise<void> {
+  private async shutdown(): Promise<CloseResult> {
     this.kick();
-    await this.progress.until(() => this.backlog.isEmpty || this.conn.down, this.o.closeTimeoutMs);
+    await this.until(() => this.journal.isEmpty || !this.ready, this.o.closeTimeoutMs);
     this.stopped = true;
+    clearInterval(this.health);
+    clearInterval(this.sweeper);
     clearTimeout(this.retryTimer);
-    this.failedEvents += this.backlog.persist();
-    this.waiters.settleAll('queued');
-    await this.conn.close();
-    this.progress.notify();
+    await this.until(() => !this.draining, this.o.commandTimeoutMs * 2);
+    const { unwritten } = await this.journal.close(this.o.closeTimeoutMs);
+    this.notify();
+    if (this.o.client === undefined) {
+      try {
+        await this.client.quit();
+      } catch {
+        this.client.disconnect();
+      }
+    }
+    return { unsaved: unwritten };
   }
 
   private report(err: unknown): void {
     this.errors += 1;
     try {
-      this.o.onError(toError(err));
+      this.o.onError(err instanceof Error ? err : new Error(String(err)));
     } catch {
       // a throwing hook must not break the store
     }
   }
 
+  private notify(): void {
+    for (const check of [...this.progress]) check();
+  }
+
+  /** Resolves once `done()` holds (checked now and on every progress), or after `timeoutMs`. */
+  private until(done: () => boolean, timeoutMs: number): Promise<void> {
+    if (done()) return Promise.resolve();
+    return new Promise((resolve) => {
+      let timer: NodeJS.Timeout | undefined;
+      const check = () => {
+        if (!done()) return;
+        this.progress.delete(check);
+        clearTimeout(timer);
+        resolve();
+      };
+      this.progress.add(check);
+      if (Number.isFinite(timeoutMs)) {
+        timer = setTimeout(() => {
+          this.progress.delete(check);
+          resolve();
+        }, timeoutMs);
+      }
+    });
+  }
+
   /** Waits briefly for a first connection; throws while Redis is known to be unreachable. */
   private async whenUsable(): Promise<void> {
-    if (this.conn.ready) return;
-    if (!this.conn.down) {
-      await this.progress.until(() => this.conn.ready || this.conn.down, this.o.commandTimeoutMs);
-      if (this.conn.ready) return;
-    }
-    throw new Error('Redis is not reachable');
+    if (this.ready) return;
+    if (!this.everFailed) await this.until(() => this.ready || this.everFailed, this.o.commandTimeoutMs);
+    if (!this.ready) throw new Error('Redis is not reachable');
   }
 
   private kick(): void {
-    if (this.flushScheduled || this.stopped) return;
-    this.flushScheduled = true;
+    if (this.scheduled || this.stopped || this.retryTimer) return;
+    this.scheduled = true;
     setImmediate(() => {
-      this.flushScheduled = false;
+      this.scheduled = false;
       void this.drain();
     });
   }
 
   private retrySoon(): void {
     if (this.retryTimer || this.stopped) return;
-    const delay = Math.min(RETRY_DELAY_MS * 2 ** Math.max(0, this.failuresInRow - 1), MAX_RETRY_DELAY_MS);
+    const delay = Math.min(RETRY_MS * 2 ** Math.max(0, this.failuresInRow - 1), MAX_RETRY_MS);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.kick();
@@ -250,13 +375,18 @@ export class RedisEventStore implements EventStore {
     this.retryTimer.unref();
   }
 
-  /** Writes batches in queue order while Redis is usable; one batch in flight at a time. */
+  private track(experiment: string, phase: number): void {
+    const id = `${experiment}\u0000${phase}`;
+    if (!this.phases.has(id)) this.phases.set(id, { experiment, phase });
+  }
+
+  /** Writes batches in journal order while Redis is usable; one batch in flight at a time. */
   private async drain(): Promise<void> {
-    if (this.flushing) return;
-    this.flushing = true;
+    if (this.draining) return;
+    this.draining = true;
     try {
-      while (!this.stopped && this.conn.ready) {
-        const items = this.backlog.peek(this.o.batchSize);
+      while (!this.stopped && this.ready) {
+        const items = this.journal.peek(this.isolateLeft > 0 ? 1 : this.o.batchSize);
         if (items.length === 0) break;
         if (!(await this.writeBatch(items))) {
           this.retrySoon();
@@ -265,154 +395,138 @@ export class RedisEventStore implements EventStore {
       }
     } catch (err) {
       this.report(err);
+      this.failuresInRow += 1;
       this.retrySoon();
     } finally {
-      this.flushing = false;
+      this.draining = false;
+      this.notify();
     }
   }
 
-  /**
-   * How long after its first send an outcome may still be re-sent: its delivery marker lives
-   * replayWindowSeconds from when Redis applied it (at or after the send), less a margin for the time the
-   * re-send takes and for clock-rate differences.
-   */
-  private get replayBoundMs(): number {
-    const windowMs = this.o.replayWindowSeconds * 1000;
-    return windowMs - Math.min(60_000, windowMs * 0.05) - this.o.commandTimeoutMs;
-  }
+  /** Sends one batch; acknowledges the longest prefix whose calls succeeded. False pauses the loop. */
+  private async writeBatch(items: readonly Item[]): Promise<boolean> {
+    const events = items.map((i) => i.event);
+    const plan = planBatch(items, { ...this.plan, epochCandidate: `${this.epochBase}.${++this.batches}` });
+    for (const c of plan.calls) this.track(c.experiment, c.phase);
+    const replies = await Promise.all(plan.calls.map((c) => this.send(c.key, c.args)));
+    const result = interpretReplies(plan, events, replies);
 
-  /** Gives up the oldest queued event: it is counted in failedEvents and its answer is 'queued'. */
-  private giveUp(item: Item, why: string): void {
-    this.failedEvents += 1;
-    if (item.event.kind === 'outcome') this.waiters.settle(item.event.deliveryId, 'queued');
-    this.report(new Error(`gave up on a ${item.event.kind}: ${why}`));
-  }
-
-  /**
-   * Sends one batch: one script call per experiment (see planBatch for why). Acknowledges the longest
-   * prefix of events whose calls all succeeded; the rest stays queued and is sent again (a call that
-   * succeeded is replayed as a no-op: every operation is idempotent). Returns false to pause the flusher.
-   */
-  private async writeBatch(peeked: readonly Item[]): Promise<boolean> {
-    // The journal age bound of the replay window: an outcome sent long ago may be applied while its
-    // delivery marker has expired, so a re-send could count it twice. Only an outcome caught in flight by
-    // an outage longer than the window gets here; it is given up rather than risk a double count.
-    const now = this.o.now();
-    const stale = peeked.findIndex(
-      (i) =>
-        i.event.kind === 'outcome' &&
-        i.event.sentAt !== undefined &&
-        now - i.event.sentAt > this.replayBoundMs,
-    );
-    if (stale === 0) {
-      this.giveUp(
-        peeked[0]!,
-        'first sent longer ago than replayWindowSeconds: a re-send could count it twice',
-      );
-      if (this.isolateLeft > 0) this.isolateLeft -= 1;
-      this.backlog.ack(1);
-      this.progress.notify();
-      return true;
-    }
-    let items = stale > 0 ? peeked.slice(0, stale) : peeked;
-    const isolated = this.isolateLeft > 0;
-    if (isolated) items = items.slice(0, 1);
-    for (const item of items) {
-      if (item.event.kind === 'outcome' && item.event.sentAt === undefined)
-        item.event = { ...item.event, sentAt: now }; // journaled with the event from now on
-    }
-
-    const plan = planBatch(
-      items.map((i) => i.event),
-      this.ctx,
-    );
-    let replies;
-    try {
-      replies = await this.conn.exec(plan.commands);
-    } catch (err) {
-      this.failuresInRow += 1;
-      this.report(err);
-      return false;
-    }
-    if (this.stopped) return false;
-
-    // Per-target results of the calls that succeeded; the error of each call that failed.
-    const perTarget: TargetStatus[][] = items.map(() => []);
-    const callError: (Error | undefined)[] = plan.commands.map((_, c) => {
-      const [err, results] = replies[c] ?? [new Error('missing pipeline reply'), null];
-      try {
-        if (err) throw err;
-        const ops = plan.opEvents[c]!;
-        if (!Array.isArray(results) || results.length !== ops.length)
-          throw new Error('malformed apply reply');
-        const statuses = ops.map((event, k) =>
-          items[event]!.event.kind === 'outcome' ? targetStatusOf(results[k]) : undefined,
+    for (const [experiment, epoch] of result.epochs) {
+      const known = this.epochs.get(experiment);
+      this.epochs.set(experiment, epoch);
+      if (known !== undefined && known !== epoch) {
+        // Its keys were lost (no persistence, failover, eviction): users exposed before must be again.
+        this.cache.forget(experiment);
+        this.report(
+          new Error(
+            `Redis lost the data of experiment "${experiment}" (epoch changed); exposures are re-recorded`,
+          ),
         );
-        ops.forEach((event, k) => {
-          const status = statuses[k];
-          if (status) perTarget[event]!.push(status);
-        });
-        return undefined;
-      } catch (e) {
-        return toError(e);
       }
-    });
-    let done = 0;
-    while (done < items.length && plan.eventCommands[done]!.every((c) => !callError[c])) done++;
-    // The failure that holds back the first unacknowledged event.
-    const failedCall = done < items.length ? plan.eventCommands[done]!.find((c) => callError[c]) : undefined;
-    const failure = failedCall === undefined ? undefined : callError[failedCall];
+    }
 
     let giveUp = false;
     let pause = false;
-    if (failure) {
+    if (result.failure) {
+      const failure = result.failure;
+      const isolated = this.isolateLeft > 0;
       this.report(failure);
-      if (isNoScript(failure)) {
-        this.conn.reloadScripts();
-        pause = true;
-      } else if (isEventFault(failure)) {
+      if (isEventFault(failure)) {
         // The data of an event in the failed call is refused: find it by sending one event at a time.
-        if (isolated) giveUp = ++items[done]!.attempts >= this.o.maxAttempts;
-        else this.isolateLeft = items.length - done;
+        if (isolated) giveUp = ++items[result.done]!.attempts >= this.o.maxAttempts;
+        else this.isolateLeft = items.length - result.done;
       } else {
-        // A server condition (MISCONF, NOPERM, READONLY, BUSY, OOM, …): never the event's fault, so no
-        // attempt is counted; retry the same events, with backoff, until the server takes them.
+        // A server condition (MISCONF, READONLY, OOM, CLUSTERDOWN, a timeout…): never the event's fault.
         this.failuresInRow += 1;
         pause = true;
+        if (/timed out/i.test(failure.message)) this.lost();
       }
     } else {
       this.failuresInRow = 0;
     }
 
-    const statuses = perTarget.slice(0, done).map((s) => combineTargetStatuses(s));
-    // Count unattributed outcomes of the prefix, once per delivery, before acknowledging anything.
-    const unattributed: QueuedOutcome[] = [];
-    for (let i = 0; i < done; i++) {
-      const event = items[i]!.event;
-      if (event.kind === 'outcome' && statuses[i] === 'unattributed') unattributed.push(event);
+    for (const [index, status] of result.outcomes) {
+      const waiter = this.waiters.get(items[index]!.seq);
+      if (waiter && items[index]!.generation === this.journal.identity.generation) waiter.status = status;
     }
-    if (unattributed.length > 0) {
-      try {
-        const counted = await this.conn.exec(unattributed.map((o) => unattributedCommand(o, this.ctx)));
-        const bad = counted.find(([err]) => err);
-        if (bad) throw bad[0];
-      } catch (err) {
-        this.failuresInRow += 1;
-        this.report(err);
-        return false;
-      }
-      if (this.stopped) return false;
+    if (giveUp) {
+      this.failedEvents += 1;
+      const item = items[result.done]!;
+      const waiter = this.waiters.get(item.seq);
+      if (waiter && item.generation === this.journal.identity.generation) waiter.status = 'refused';
+      this.report(new Error(`gave up on an event Redis refused ${this.o.maxAttempts} times`));
     }
+    const acked = result.done + (giveUp ? 1 : 0);
+    if (this.isolateLeft > 0) this.isolateLeft = Math.max(0, this.isolateLeft - acked);
+    this.journal.ack(acked);
+    this.notify();
+    // Keep going while events are acknowledged, or while an event at fault is being isolated.
+    return !pause && (acked > 0 || this.isolateLeft > 0);
+  }
 
-    for (let i = 0; i < done; i++) {
-      const event = items[i]!.event;
-      if (event.kind === 'outcome') this.waiters.settle(event.deliveryId, statuses[i]!);
+  /** One apply call; with waitReplicas, acknowledged only once that many replicas have it (WAIT). */
+  private async send(key: string, args: (string | number)[]): Promise<CallReply> {
+    try {
+      if (this.o.waitReplicas === 0) return { result: await this.client.abgateApply(key, ...args) };
+      const replies = await this.client
+        .pipeline()
+        .abgateApply(key, ...args)
+        .call('WAIT', this.o.waitReplicas, this.o.waitTimeoutMs)
+        .exec();
+      const [applied, waited] = replies ?? [];
+      if (!applied || applied[0]) return { error: applied?.[0] ?? new Error('no reply') };
+      if (!waited || waited[0]) return { error: waited?.[0] ?? new Error('no WAIT reply') };
+      if (Number(waited[1]) < this.o.waitReplicas) {
+        return {
+          error: new Error(
+            `only ${String(waited[1])} of ${this.o.waitReplicas} replicas confirmed the write (ABGATE_REDIS_WAIT_REPLICAS); retrying`,
+          ),
+        };
+      }
+      return { result: applied[1] };
+    } catch (err) {
+      return { error: err instanceof Error ? err : new Error(String(err)) };
     }
-    if (giveUp) this.giveUp(items[done]!, `Redis refused it ${this.o.maxAttempts} times`);
-    const acked = done + (giveUp ? 1 : 0);
-    if (isolated) this.isolateLeft = Math.max(0, this.isolateLeft - acked);
-    this.backlog.ack(acked);
-    this.progress.notify();
-    return !pause;
+  }
+
+  private async sweep(experiment: string, phase: number): Promise<void> {
+    await this.client.abgateSweep(
+      this.keys.heldDue(experiment, phase),
+      this.keys.phaseBase(experiment, phase),
+      SWEEP_BATCH,
+    );
+  }
+
+  /** Held outcomes past their grace period become unattributed, in every phase this process knows. */
+  private async sweepAll(): Promise<void> {
+    if (!this.ready || this.stopped) return;
+    for (const { experiment, phase } of this.phases.values()) {
+      try {
+        await this.sweep(experiment, phase);
+      } catch (err) {
+        this.report(err);
+        return;
+      }
+    }
+  }
+
+  private checkHealth(): void {
+    if (!this.ready || this.draining || this.stopped) return;
+    this.client.ping().catch((err: unknown) => {
+      this.report(err);
+      if (err instanceof Error && /timed out/i.test(err.message)) this.lost();
+    });
+  }
+
+  /**
+   * The server stopped answering (a command timed out): unusable until the client is ready again. The
+   * client's own 'close' may come much later (a frozen peer never finishes closing), so mark it here.
+   */
+  private lost(): void {
+    if (this.ready) this.o.onStateChange(false);
+    this.ready = false;
+    this.everFailed = true;
+    this.notify();
+    this.client.disconnect(true);
   }
 }

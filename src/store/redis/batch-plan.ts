@@ -1,0 +1,180 @@
+// Pure planning of one batch: journaled events → one apply-script call per experiment phase, and the
+// calls' replies → which events are acknowledged, with which answer. The store only sends and waits.
+import type { JournalItem } from '../journal/journal.js';
+import type { OutcomeStatus } from '../event-store.js';
+import type { KeyLayout } from './key-layout.js';
+import type { QueuedEvent, QueuedOutcome } from './queued-event.js';
+
+export type RedisArg = string | number;
+
+export interface PlanContext {
+  readonly keys: KeyLayout;
+  /** The journal slot's writer id (high-water marks are kept per writer). */
+  readonly writer: string;
+  readonly dedupWindowSeconds: number;
+  readonly graceMs: number;
+  /** Approximate cap of each experiment's log stream; 0 turns it off. */
+  readonly streamMaxLen: number;
+  /** Written as the experiment's epoch when it has none (first write, or its keys were lost). */
+  readonly epochCandidate: string;
+  readonly maxHeldPerUser: number;
+}
+
+export interface PlannedCall {
+  readonly experiment: string;
+  readonly phase: number;
+  /** KEYS[1]: the phase's stats hash (routes the call). */
+  readonly key: string;
+  readonly args: RedisArg[];
+  /** Per operation, in the order of the script's results, the index of its event in the batch. */
+  readonly opEvents: number[];
+}
+
+export interface BatchPlan {
+  readonly calls: readonly PlannedCall[];
+  /** Per event, the calls holding its operations. */
+  readonly eventCalls: readonly (readonly number[])[];
+}
+
+/**
+ * One call per (experiment, phase) with every operation of the batch on it, in event order. Why not
+ * several calls per experiment: if call c failed and a later one succeeded, later events would be applied
+ * before earlier ones, and re-sending cannot repair that (a first exposure would lose to a later one; an
+ * outcome applied before its exposure would be held). With one call per phase, a failed call (which writes
+ * nothing) holds back every later operation of its phase, and different phases are independent.
+ */
+export function planBatch(items: readonly JournalItem<QueuedEvent>[], ctx: PlanContext): BatchPlan {
+  const calls: PlannedCall[] = [];
+  const byPhase = new Map<string, number>();
+  const callFor = (experiment: string, phase: number): PlannedCall & { index: number } => {
+    const id = `${experiment}\u0000${phase}`;
+    let index = byPhase.get(id);
+    if (index === undefined) {
+      index = calls.length;
+      byPhase.set(id, index);
+      calls.push({
+        experiment,
+        phase,
+        key: ctx.keys.stats(experiment, phase),
+        args: [
+          ctx.writer,
+          ctx.dedupWindowSeconds,
+          ctx.graceMs,
+          ctx.streamMaxLen,
+          ctx.epochCandidate,
+          ctx.keys.experimentBase(experiment),
+          ctx.keys.phaseBase(experiment, phase),
+          ctx.maxHeldPerUser,
+        ],
+        opEvents: [],
+      });
+    }
+    return Object.assign(calls[index]!, { index });
+  };
+  const eventCalls = items.map((item, index) => {
+    const e = item.event;
+    const g = item.generation;
+    const s = item.seq;
+    const used: number[] = [];
+    const op = (experiment: string, phase: number, args: RedisArg[]) => {
+      const call = callFor(experiment, phase);
+      call.args.push(...args);
+      call.opEvents.push(index);
+      if (!used.includes(call.index)) used.push(call.index);
+    };
+    if (e.k === 'x') op(e.e, e.p, ['x', g, s, e.u, e.a, e.t, e.f ? 1 : 0]);
+    else if (e.k === 'g') op(e.e, e.p, ['g', g, s, e.u, e.err, e.lat, e.n, e.t]);
+    else {
+      for (const t of e.to) {
+        const ratios = (t.r ?? []).flatMap((r) => [r.n, r.role, r.om, r.ot, r.oc ?? '']);
+        op(t.e, t.p, [
+          'o',
+          g,
+          s,
+          e.u,
+          e.m,
+          t.ty,
+          e.v,
+          1,
+          t.cap ?? '',
+          e.id ?? '',
+          e.t,
+          t.r?.length ?? 0,
+          ...ratios,
+        ]);
+      }
+    }
+    return used;
+  });
+  return { calls, eventCalls };
+}
+
+/** One call's reply: the script's result, or the error it failed with. */
+export type CallReply = { readonly error: Error } | { readonly result: unknown };
+
+export interface BatchResult {
+  /** Leading events whose calls all succeeded: acknowledge these. */
+  readonly done: number;
+  /** The answer of each outcome event among the first `done` (by index in the batch). */
+  readonly outcomes: ReadonlyMap<number, Exclude<OutcomeStatus, never>>;
+  /** Epoch each successful call reported, by experiment. */
+  readonly epochs: ReadonlyMap<string, string>;
+  /** Why event `done` is held back (when done < events). */
+  readonly failure: Error | undefined;
+}
+
+function letterOf(result: unknown): string {
+  return Buffer.isBuffer(result) ? result.toString() : String(result);
+}
+
+/** What one outcome's results across its targets say. A skipped target ('s': a replay) is unknown. */
+export function outcomeStatusOf(letters: readonly string[]): OutcomeStatus {
+  if (letters.includes('a')) return 'accepted';
+  if (letters.includes('s')) return 'queued';
+  if (letters.includes('d')) return 'duplicate';
+  if (letters.includes('h')) return 'held';
+  return 'unattributed';
+}
+
+/** Turns the replies of `plan`'s calls (same order) into acknowledgements and answers. */
+export function interpretReplies(
+  plan: BatchPlan,
+  events: readonly QueuedEvent[],
+  replies: readonly CallReply[],
+): BatchResult {
+  const errors: (Error | undefined)[] = [];
+  const letters: string[][] = events.map(() => []);
+  const epochs = new Map<string, string>();
+  plan.calls.forEach((call, c) => {
+    const reply = replies[c];
+    if (!reply) {
+      errors[c] = new Error('missing reply');
+      return;
+    }
+    if ('error' in reply) {
+      errors[c] = reply.error;
+      return;
+    }
+    const r = reply.result;
+    if (!Array.isArray(r) || r.length !== call.opEvents.length + 1) {
+      errors[c] = new Error(`malformed apply reply for ${call.experiment} phase ${call.phase}`);
+      return;
+    }
+    epochs.set(call.experiment, letterOf(r[0]));
+    call.opEvents.forEach((event, k) => letters[event]!.push(letterOf(r[k + 1])));
+  });
+  let done = 0;
+  while (done < events.length && plan.eventCalls[done]!.every((c) => errors[c] === undefined)) done++;
+  const blocking = done < events.length ? plan.eventCalls[done]!.find((c) => errors[c]) : undefined;
+  const outcomes = new Map<number, OutcomeStatus>();
+  for (let i = 0; i < done; i++) {
+    const e = events[i]!;
+    if (e.k === 'o') outcomes.set(i, outcomeStatusOf(letters[i]!));
+  }
+  return { done, outcomes, epochs, failure: blocking === undefined ? undefined : errors[blocking] };
+}
+
+/** The outcome events of a batch, for callers that need their records. */
+export function isOutcome(e: QueuedEvent): e is QueuedOutcome {
+  return e.k === 'o';
+}
