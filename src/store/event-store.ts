@@ -12,6 +12,11 @@ export interface Exposure {
   readonly userId: string;
   /** Milliseconds since the epoch. */
   readonly timestamp: number;
+  /**
+   * A QA-forced request (x-abgate-force-arm) seen for the user: never an exposure and never sets
+   * the user's arm; when the user's recorded arm differs, the user counts as a multiple-arm user.
+   */
+  readonly forced?: boolean;
 }
 
 /** An experiment an outcome may be attributed to, resolved from configuration by the caller. */

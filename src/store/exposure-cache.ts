@@ -19,6 +19,8 @@ export function withExposureCache(store: EventStore, options: ExposureCacheOptio
   // Insertion order doubles as recency: a hit is moved to the end, the oldest entry is evicted.
   const armOf = new Map<string, string>();
   return interceptExposures(store, (exposure, next) => {
+    // A forced sighting says nothing about the user's arm: never remembered, never skipped.
+    if (exposure.forced === true) return next(exposure);
     const key = `${exposure.experiment}\u0000${exposure.userId}`;
     const seen = armOf.get(key);
     if (seen === exposure.arm) {

@@ -68,6 +68,7 @@ export class MemoryEventStore implements EventStore {
   }
 
   recordExposure(e: Exposure): void {
+    if (e.forced === true) return; // TODO(lead): count a forced sighting in another arm as a multiple-arm user.
     const s = this.state(e.experiment);
     const first = s.armOf.get(e.userId);
     if (first === undefined) {

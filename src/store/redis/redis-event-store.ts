@@ -106,6 +106,7 @@ export class RedisEventStore implements EventStore {
   }
 
   recordExposure(exposure: Exposure): void {
+    if (exposure.forced === true) return; // TODO(lead): count a forced sighting in another arm as a multiple-arm user.
     if (this.stopped) {
       this.failedEvents += 1;
       this.report(new Error('RedisEventStore is closed: an exposure was dropped'));
