@@ -61,10 +61,19 @@ export function createApp(services: Services): Hono<AppEnv> {
     }),
   );
 
-  const guard = requireToken(services.settings.apiToken);
+  const { apiToken, ingestToken } = services.settings;
+  const guard = requireToken([{ variable: 'ABGATE_API_TOKEN', token: apiToken }]);
   app.use('/api/v1/experiments', guard);
   app.use('/api/v1/experiments/*', guard);
   app.use('/reports/*', guard);
+  const ingest = requireToken([{ variable: 'ABGATE_INGEST_TOKEN', token: ingestToken }]);
+  app.use('/api/v1/outcomes', ingest);
+  app.use('/api/v1/assign', ingest);
+  if (apiToken !== undefined && ingestToken === undefined) {
+    services.logger.warn(
+      'ABGATE_API_TOKEN is set but ABGATE_INGEST_TOKEN is not: anyone who can reach the gateway may post outcomes and assignments',
+    );
+  }
 
   app.route('/', healthRoutes);
   app.route('/', metricsRoutes);
