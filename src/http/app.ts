@@ -14,6 +14,9 @@ import { experimentRoutes } from './routes/experiments.js';
 import { reportPageRoutes } from './routes/reports.js';
 import { requireToken } from './auth.js';
 
+/** Status logged (never sent) when the client went away before its request arrived, as nginx does. */
+const CLIENT_CLOSED = 499;
+
 /** The gateway's own endpoints and their methods, to tell 405 from 404. */
 const ENDPOINTS: readonly [RegExp, string][] = [
   [/^\/api\/v1\/(assign|outcomes)$/, 'POST'],
@@ -45,7 +48,11 @@ export function createApp(services: Services): Hono<AppEnv> {
       path,
       status: c.res.status,
       totalMs: performance.now() - start,
-      ...(c.error && !(c.error instanceof ApiError) ? { cause: c.error } : {}),
+      ...(c.res.status === CLIENT_CLOSED
+        ? { errorCode: 'client_closed' }
+        : c.error && !(c.error instanceof ApiError)
+          ? { cause: c.error }
+          : {}),
     });
   });
   app.use(
@@ -93,6 +100,10 @@ export function createApp(services: Services): Hono<AppEnv> {
   app.onError((err, c) => {
     // Middleware answers (e.g. bearerAuth's 401) come as HTTPExceptions carrying their response.
     if (err instanceof HTTPException) return err.getResponse();
+    // The client left (or was timed out) before its request arrived: nobody to answer, no server fault.
+    const incoming = (c.env as Partial<AppEnv['Bindings']> | undefined)?.incoming;
+    if (incoming?.destroyed === true && !incoming.complete)
+      return new Response(null, { status: CLIENT_CLOSED });
     const apiError = toApiError(err);
     if (apiError.status >= 500)
       services.logger.error({ err, request_id: c.var.requestId }, 'unhandled error');
