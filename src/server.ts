@@ -7,15 +7,20 @@ import { createApp } from './http/app.js';
 import { ProxyHandler } from './gateway/proxy-handler.js';
 import { closeServices, type Services } from './services.js';
 import type { CloseResult } from './store/event-store.js';
-import { ApiError, errorBody } from './errors/api-error.js';
+import { ApiError } from './errors/api-error.js';
 import { sendError } from './gateway/node-response.js';
+import { forcedArmPolicy } from './security/forced-arm.js';
+import { defaultConnectionCap } from './security/connection-cap.js';
+import {
+  clientErrorFor,
+  endWithError,
+  PROXY_ALLOW,
+  REFUSED_METHODS,
+  requestRefusal,
+} from './security/request-guard.js';
 
-/** "." or ".." path segments, raw or percent-encoded: an upstream could resolve them outside the arm's path. */
-const DOT_SEGMENT = /(?:^|\/)(?:\.|%2e){1,2}(?:\/|$)/i;
-
-export function hasDotSegment(path: string): boolean {
-  return (path.includes('.') || path.includes('%')) && DOT_SEGMENT.test(path);
-}
+/** Longest wait for request headers (slow-loris guard); never more than the whole request's timeout. */
+const HEADERS_TIMEOUT_MS = 30_000;
 
 export interface Gateway {
   readonly server: Server;
@@ -39,46 +44,56 @@ export function createGateway(services: Services): Gateway {
     requestId: services.requestId,
     now: services.now,
     observe: services.observe,
+    forcedArms: forcedArmPolicy(services.settings),
   });
   const routes = services.catalog.routes;
 
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const path = q === -1 ? url : url.slice(0, q);
-    if (hasDotSegment(path)) {
-      sendError(
-        res,
-        new ApiError('bad_path', 'path must not contain "." or ".." segments'),
-        services.requestId(),
-      );
-      return;
-    }
-    const match = routes.match(path);
-    if (match) proxy.handle(req, res, match, q === -1 ? '' : url.slice(q));
-    else void honoListener(req, res);
-  });
-  // Malformed requests Node rejects before any handler runs still get a JSON error.
+  const { requestTimeoutMs } = services.settings;
+  const headersTimeoutMs = Math.min(HEADERS_TIMEOUT_MS, requestTimeoutMs);
+  const server = createServer(
+    {
+      // Slow clients: headers and whole requests (slow bodies) have a deadline, checked often enough
+      // for it to hold within a few percent.
+      headersTimeout: headersTimeoutMs,
+      requestTimeout: requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1_000, Math.ceil(requestTimeoutMs / 4)),
+    },
+    (req: IncomingMessage, res: ServerResponse) => {
+      const url = req.url ?? '/';
+      const q = url.indexOf('?');
+      const path = q === -1 ? url : url.slice(0, q);
+      const refusal = requestRefusal(req, path);
+      if (refusal) {
+        sendError(res, refusal, services.requestId(), { connection: 'close' });
+        return;
+      }
+      const match = routes.match(path);
+      if (match && REFUSED_METHODS.has(req.method ?? '')) {
+        const err = new ApiError('method_not_allowed', `${req.method} is not forwarded to experiment arms`);
+        sendError(res, err, services.requestId(), { allow: PROXY_ALLOW });
+      } else if (match) proxy.handle(req, res, match, q === -1 ? '' : url.slice(q));
+      else void honoListener(req, res);
+    },
+  );
+  // Every header is seen (the header byte limit bounds them): Node's default drops those past the
+  // 2000th, which would hide a Content-Length or Transfer-Encoding from the proxy (request smuggling).
+  server.maxHeadersCount = 0;
+  server.keepAliveTimeout = 65_000;
+  server.maxConnections = services.settings.maxConnections ?? defaultConnectionCap();
+  // Malformed or too slow requests Node rejects itself still get a JSON error.
   server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable || (err.code === 'ECONNRESET' && !socket.readable)) return socket.destroy();
-    const tooBig = err.code === 'HPE_HEADER_OVERFLOW';
-    const body = JSON.stringify(
-      errorBody(
-        new ApiError(
-          tooBig ? 'headers_too_large' : 'bad_request',
-          tooBig ? 'request headers are too large' : `malformed HTTP request (${err.code ?? 'parse error'})`,
-        ),
-        services.requestId(),
-      ),
-    );
-    socket.end(
-      `HTTP/1.1 ${tooBig ? '431 Request Header Fields Too Large' : '400 Bad Request'}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
-    );
+    // Too late for a status once a response started (Node's own handler checks the same field).
+    const current = (socket as { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (current?.headersSent) return socket.destroy();
+    const timeouts = { headersMs: headersTimeoutMs, requestMs: requestTimeoutMs };
+    endWithError(socket, clientErrorFor(err.code, timeouts), services.requestId());
   });
-  // Slow-loris guard; generous enough for large model payloads on slow links.
-  server.headersTimeout = 30_000;
-  server.requestTimeout = 0;
-  server.keepAliveTimeout = 65_000;
+  // CONNECT never reaches the request handler: answer it here rather than drop the connection.
+  server.on('connect', (_req: IncomingMessage, socket) => {
+    const err = new ApiError('method_not_allowed', 'CONNECT is not supported: abgate is not a forward proxy');
+    endWithError(socket, err, services.requestId());
+  });
 
   let closing: Promise<CloseResult> | undefined;
   return {

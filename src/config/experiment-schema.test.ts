@@ -1,9 +1,14 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from './config-error.js';
-import { loadExperiments, validateExperimentDocument } from './load-experiments.js';
+import {
+  loadExperiments,
+  MAX_EXPERIMENT_FILE_BYTES,
+  validateExperimentDocument,
+} from './load-experiments.js';
 
 const valid = {
   id: 'exp-1',
@@ -38,6 +43,17 @@ describe('experiment schema', () => {
       ['a', true, 1, 10_000],
       ['b', false, 1, 10_000],
     ]);
+  });
+
+  it('accepts traffic 0 and one bucket, and per-metric bounds on continuous metrics', () => {
+    for (const traffic of [0, 0.01, 0.5])
+      expect(problems({ ...valid, traffic }), String(traffic)).toEqual([]);
+    const r = validateExperimentDocument('exp.yaml', {
+      ...valid,
+      metrics: [{ name: 'revenue', type: 'continuous', min: 0, max: 10_000 }],
+    });
+    if ('problems' in r) throw new Error(r.problems.join());
+    expect(r.definition.metrics[0]).toMatchObject({ min: 0, max: 10_000 });
   });
 
   it('honours an explicit control and lower-cases header names', () => {
@@ -100,6 +116,20 @@ describe('experiment schema', () => {
       'metrics.1.name: duplicate metric "m"',
     ],
     [{ ...valid, surprise: true }, 'exp.yaml: (root): Unrecognized key: "surprise"'],
+    [
+      { ...valid, traffic: 0.001 },
+      'exp.yaml: traffic: must be 0 or at least 0.01 (one user bucket of 10,000)',
+    ],
+    [{ ...valid, traffic: 0.0099 }, 'exp.yaml: traffic: must be 0 or at least 0.01'],
+    [
+      { ...valid, metrics: [{ name: 'm', type: 'binomial', max: 1 }] },
+      'exp.yaml: metrics.0.max: applies to continuous metrics only',
+    ],
+    [
+      { ...valid, metrics: [{ name: 'm', type: 'continuous', min: 10, max: 1 }] },
+      'exp.yaml: metrics.0.max: must not be below min (10)',
+    ],
+    [{ ...valid, metrics: [{ name: 'm', type: 'continuous', max: 'lots' }] }, 'exp.yaml: metrics.0.max:'],
   ])('rejects %# with a message naming file, field and reason', (doc, expected) => {
     expect(problems(doc).join('\n')).toContain(expected);
   });
@@ -136,6 +166,47 @@ describe('loadExperiments', () => {
     expect(text).toMatch(/b\.json: route\.path: "\/models\/x\/predict" is already served by .*a\.json/);
     expect(text).not.toMatch(/c\.json/);
     expect(text).toMatch(/d\.yaml: \(file\): not valid YAML/);
+  });
+
+  it('refuses a file over 1 MiB before parsing it, naming the file and the limit', async () => {
+    const doc = JSON.stringify({ ...valid, description: 'x'.repeat(MAX_EXPERIMENT_FILE_BYTES) });
+    const dir = await dirWith({ 'big.json': doc, 'ok.json': JSON.stringify({ ...valid, id: 'ok' }) });
+    const err = await loadExperiments(dir).catch((e: unknown) => e);
+    expect((err as ConfigError).problems).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `big\\.json: \\(file\\): is ${doc.length} bytes; experiment files may be at most 1048576 bytes \\(1 MiB\\)$`,
+        ),
+      ),
+    ]);
+  });
+
+  it('refuses a YAML alias bomb quickly instead of expanding it', async () => {
+    // 9 levels of 9 aliases each: 9^9 (387 million) strings once expanded.
+    let yaml = 'a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]\n';
+    for (let i = 1; i <= 9; i++)
+      yaml += `a${i}: &a${i} [${Array(9)
+        .fill(`*a${i - 1}`)
+        .join(',')}]\n`;
+    const dir = await dirWith({ 'bomb.yaml': yaml });
+    await expect(loadExperiments(dir)).rejects.toThrow(
+      /bomb\.yaml: \(file\): not valid YAML: Excessive alias count/,
+    );
+  });
+
+  it('refuses something that is not a regular file without blocking on it', async () => {
+    const dir = await dirWith({});
+    await mkdir(join(dir, 'folder.yaml'));
+    const fifo = spawnSync('mkfifo', [join(dir, 'pipe.yaml')]);
+    const err = (await loadExperiments(dir).catch((e: unknown) => e)) as ConfigError;
+    expect(err.problems).toContainEqual(
+      expect.stringMatching(/folder\.yaml: \(file\): is not a regular file$/),
+    );
+    if (fifo.status === 0) {
+      expect(err.problems).toContainEqual(
+        expect.stringMatching(/pipe\.yaml: \(file\): is not a regular file$/),
+      );
+    }
   });
 
   it('names a folder it cannot read', async () => {

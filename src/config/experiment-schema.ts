@@ -73,7 +73,14 @@ export const metricSchema = z.strictObject({
   /** Relative minimum detectable effect for the sample-size estimate. @default 0.05 */
   mde: z.number().positive().max(10).default(0.05),
   description: z.string().optional(),
+  /** Continuous only: smallest plausible value of one event; events below it are rejected. */
+  min: z.number().finite().optional(),
+  /** Continuous only: largest plausible value of one event; events above it are rejected. */
+  max: z.number().finite().optional(),
 });
+
+/** Traffic share that enrols nobody although it is not 0: below one bucket of 10,000. */
+const MIN_TRAFFIC = 0.01;
 
 export const experimentSchema = z
   .strictObject({
@@ -88,7 +95,15 @@ export const experimentSchema = z
       })
       .default(1),
     salt: z.string().min(1).optional(),
-    traffic: z.number().min(0).max(100).default(100),
+    traffic: z
+      .number()
+      .min(0)
+      .max(100)
+      .refine(
+        (t) => t === 0 || t >= MIN_TRAFFIC,
+        `must be 0 or at least ${MIN_TRAFFIC} (one user bucket of 10,000); a smaller share would enrol nobody`,
+      )
+      .default(100),
     route: z.strictObject({ path: routePath }),
     unit: unitSchema.default({ header: 'x-user-id' }),
     missing_unit: z.enum(['reject', 'control']).default('reject'),
@@ -138,6 +153,22 @@ export const experimentSchema = z
         });
       }
       metricNames.add(m.name);
+      for (const bound of ['min', 'max'] as const) {
+        if (m[bound] !== undefined && m.type !== 'continuous') {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['metrics', i, bound],
+            message: `applies to continuous metrics only (a binomial value is 0 or 1)`,
+          });
+        }
+      }
+      if (m.min !== undefined && m.max !== undefined && m.min > m.max) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['metrics', i, 'max'],
+          message: `must not be below min (${m.min})`,
+        });
+      }
     });
   })
   .transform((exp) => {

@@ -1,5 +1,6 @@
 // Loads and validates every experiment file in a folder (YAML or JSON).
-import { readdir, readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { open, readdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
@@ -7,6 +8,12 @@ import { ConfigError } from './config-error.js';
 import { experimentSchema, type ExperimentDefinition } from './experiment-schema.js';
 
 const EXTENSIONS = /\.(ya?ml|json)$/i;
+
+/** Largest experiment file read: a definition is a few KiB; a huge file would stall start-up. */
+export const MAX_EXPERIMENT_FILE_BYTES = 1024 * 1024;
+
+/** Most YAML alias expansions in one file (an alias bomb expands exponentially). */
+const MAX_YAML_ALIASES = 100;
 
 export interface LoadedExperiment {
   readonly file: string;
@@ -50,7 +57,32 @@ export function checkExperimentSet(loaded: readonly LoadedExperiment[]): string[
 }
 
 function parseDocument(name: string, text: string): unknown {
-  return /\.json$/i.test(name) ? JSON.parse(text) : parseYaml(text);
+  return /\.json$/i.test(name) ? JSON.parse(text) : parseYaml(text, { maxAliasCount: MAX_YAML_ALIASES });
+}
+
+/** The file's text, or why it cannot be read: not a regular file, or over MAX_EXPERIMENT_FILE_BYTES. */
+async function readExperimentFile(path: string): Promise<{ text: string } | { problem: string }> {
+  // Non-blocking, so a FIFO named like an experiment file cannot hang start-up in open().
+  const handle = await open(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  try {
+    const stat = await handle.stat();
+    if (!stat.isFile()) return { problem: 'is not a regular file' };
+    if (stat.size > MAX_EXPERIMENT_FILE_BYTES) {
+      return {
+        problem: `is ${stat.size} bytes; experiment files may be at most ${MAX_EXPERIMENT_FILE_BYTES} bytes (1 MiB)`,
+      };
+    }
+    // One byte more than stat() said, to notice a file that grew meanwhile.
+    const buffer = Buffer.alloc(stat.size + 1);
+    let bytesRead = 0;
+    for (let n = -1; n !== 0 && bytesRead < buffer.length; bytesRead += n) {
+      n = (await handle.read(buffer, bytesRead, buffer.length - bytesRead, bytesRead)).bytesRead;
+    }
+    if (bytesRead > stat.size) return { problem: 'changed while it was read; try again' };
+    return { text: buffer.toString('utf8', 0, bytesRead) };
+  } finally {
+    await handle.close();
+  }
 }
 
 /**
@@ -71,8 +103,20 @@ export async function loadExperiments(dir: string): Promise<LoadedExperiment[]> 
     const path = join(dir, name);
     const file = relative(process.cwd(), path) || path;
     let doc: unknown;
+    let read: Awaited<ReturnType<typeof readExperimentFile>>;
     try {
-      doc = parseDocument(name, await readFile(path, 'utf8'));
+      read = await readExperimentFile(path);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      problems.push(`${file}: (file): cannot be read (${code ?? String(err)})`);
+      continue;
+    }
+    if ('problem' in read) {
+      problems.push(`${file}: (file): ${read.problem}`);
+      continue;
+    }
+    try {
+      doc = parseDocument(name, read.text);
     } catch (err) {
       problems.push(
         `${file}: (file): not valid ${/\.json$/i.test(name) ? 'JSON' : 'YAML'}: ${(err as Error).message}`,

@@ -11,11 +11,36 @@ describe('settings', () => {
   it.each([
     [{ PORT: 'eighty' }, 'PORT:'],
     [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL: must be a redis:// or rediss:// URL'],
-    [{ ABGATE_API_TOKEN: 'pa$$word!' }, 'ABGATE_API_TOKEN: must be a bearer token'],
+    [{ ABGATE_API_TOKEN: 'pa$$word!pa$$word!' }, 'ABGATE_API_TOKEN: must be a bearer token'],
+    [{ ABGATE_API_TOKEN: '' }, 'ABGATE_API_TOKEN: is set but empty; give a token of at least 16 characters'],
+    [{ ABGATE_INGEST_TOKEN: '' }, 'ABGATE_INGEST_TOKEN: is set but empty'],
+    [
+      { ABGATE_INGEST_TOKEN: 'short-token' },
+      'ABGATE_INGEST_TOKEN: is 11 characters long; a token needs at least 16',
+    ],
+    [{ ABGATE_FORCE_ARM: 'sometimes' }, 'ABGATE_FORCE_ARM:'],
+    [{ ABGATE_FORCE_ARM: 'token' }, 'ABGATE_FORCE_ARM: "token" needs ABGATE_INGEST_TOKEN'],
+    [{ ABGATE_REQUEST_TIMEOUT_MS: '0' }, 'ABGATE_REQUEST_TIMEOUT_MS:'],
+    [{ ABGATE_MAX_CONNECTIONS: '-1' }, 'ABGATE_MAX_CONNECTIONS:'],
     [{ ABGATE_WORKERS: '4' }, 'ABGATE_WORKERS: more than one worker needs a shared store; set REDIS_URL'],
     [{ ABGATE_LOG_SAMPLE_RATE: '2' }, 'ABGATE_LOG_SAMPLE_RATE:'],
   ])('names the variable of a bad setting: %j', (env, message) => {
     expect(() => loadSettings(env)).toThrow(message);
+  });
+
+  it('never echoes a rejected token', () => {
+    expect(() => loadSettings({ ABGATE_INGEST_TOKEN: 'leaky' })).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining('leaky') as unknown }),
+    );
+  });
+
+  it('defaults the hardening settings', () => {
+    const s = loadSettings({});
+    expect(s).toMatchObject({ forceArm: 'auto', requestTimeoutMs: 120_000 });
+    expect(s.ingestToken).toBeUndefined();
+    expect(s.maxConnections).toBeUndefined();
+    const t = loadSettings({ ABGATE_INGEST_TOKEN: 'ingest-0123456789abcdef', ABGATE_FORCE_ARM: 'token' });
+    expect(t).toMatchObject({ ingestToken: 'ingest-0123456789abcdef', forceArm: 'token' });
   });
 
   it('allows several workers with Redis', () => {

@@ -4,6 +4,27 @@ import { ConfigError } from './config-error.js';
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
 
+/** Shortest gateway token accepted: an empty or short token is a door left open. */
+export const MIN_TOKEN_LENGTH = 16;
+
+/** A gateway token (RFC 6750 bearer syntax), at least MIN_TOKEN_LENGTH characters; never echoed in errors. */
+const bearerToken = z.string().superRefine((s, ctx) => {
+  if (s.length < MIN_TOKEN_LENGTH) {
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        s === ''
+          ? `is set but empty; give a token of at least ${MIN_TOKEN_LENGTH} characters or unset the variable`
+          : `is ${s.length} characters long; a token needs at least ${MIN_TOKEN_LENGTH}`,
+    });
+  } else if (!/^[A-Za-z0-9._~+/-]+=*$/.test(s)) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'must be a bearer token: letters, digits and . _ ~ + / - (RFC 6750)',
+    });
+  }
+});
+
 /**
  * Every setting, its environment variable and its default. The compose file and the README
  * are checked against this table, so a variable documented there is one the code reads.
@@ -23,10 +44,7 @@ export const settingsSchema = z.object({
   /** ABGATE_MAX_BODY_BYTES: largest accepted request body. @default 1048576 (1 MiB) */
   maxBodyBytes: int(1).default(1024 * 1024),
   /** ABGATE_API_TOKEN: when set, experiment and report endpoints need `Authorization: Bearer <token>`. */
-  apiToken: z
-    .string()
-    .regex(/^[A-Za-z0-9._~+/-]+=*$/, 'must be a bearer token: letters, digits and . _ ~ + / - (RFC 6750)')
-    .optional(),
+  apiToken: bearerToken.optional(),
   /** ABGATE_OUTCOME_BATCH_LIMIT: most events in one POST /api/v1/outcomes. @default 1000 */
   outcomeBatchLimit: int(1, 100_000).default(1000),
   /** ABGATE_DEDUP_WINDOW_S: how long an event_id is remembered. @default 86400 (24 h) */
@@ -79,6 +97,33 @@ export const settingsSchema = z.object({
   workers: int(1, 256).default(1),
   /** ABGATE_SHUTDOWN_TIMEOUT_MS: longest wait for in-flight requests on SIGTERM. @default 30000 */
   shutdownTimeoutMs: int(0).default(30_000),
+
+  // Request hardening and ingest authentication (issue 8).
+  /**
+   * ABGATE_INGEST_TOKEN: when set, POST /api/v1/outcomes and POST /api/v1/assign need
+   * `Authorization: Bearer <token>`; also the token that allows forced arms (x-abgate-token).
+   */
+  ingestToken: bearerToken.optional(),
+  /**
+   * ABGATE_FORCE_ARM: who may pick an arm with x-abgate-force-arm. `always`: anyone; `token`: only
+   * requests with `x-abgate-token: <ABGATE_INGEST_TOKEN>`; `never`: nobody; `auto`: `always` while no
+   * gateway token is configured, `token` as soon as one is.
+   * @default "auto"
+   */
+  forceArm: z.enum(['auto', 'always', 'token', 'never']).default('auto'),
+  /**
+   * ABGATE_REQUEST_TIMEOUT_MS: longest time to receive a whole request, headers and body (408 after);
+   * generous for large model payloads on slow links. Headers alone get at most 30 s.
+   * @default 120000 (2 min)
+   */
+  requestTimeoutMs: int(100, 3_600_000).default(120_000),
+  /**
+   * ABGATE_MAX_CONNECTIONS: most concurrent client connections per process; connections past it are
+   * closed at once, so a flood cannot take the file descriptors the gateway needs for upstreams,
+   * Redis and its journal. 0: no cap.
+   * @default half the process's open-file limit (Linux), else no cap
+   */
+  maxConnections: int(0).optional(),
 });
 
 export type Settings = z.output<typeof settingsSchema>;
@@ -104,11 +149,18 @@ export const SETTINGS_ENV: { readonly [K in keyof Settings]-?: string } = {
   logSampleRate: 'ABGATE_LOG_SAMPLE_RATE',
   workers: 'ABGATE_WORKERS',
   shutdownTimeoutMs: 'ABGATE_SHUTDOWN_TIMEOUT_MS',
+  ingestToken: 'ABGATE_INGEST_TOKEN',
+  forceArm: 'ABGATE_FORCE_ARM',
+  requestTimeoutMs: 'ABGATE_REQUEST_TIMEOUT_MS',
+  maxConnections: 'ABGATE_MAX_CONNECTIONS',
 };
+
+/** Token settings: an empty variable is refused rather than read as unset (it would open the door). */
+const TOKEN_SETTINGS: ReadonlySet<string> = new Set<keyof Settings>(['apiToken', 'ingestToken']);
 
 /**
  * Builds settings from the environment, then `overrides` (CLI flags) on top.
- * Empty environment variables count as unset. Throws ConfigError naming the variable.
+ * Empty environment variables count as unset, except tokens (refused). Throws ConfigError naming the variable.
  */
 export function loadSettings(
   env: Readonly<Record<string, string | undefined>>,
@@ -117,7 +169,7 @@ export function loadSettings(
   const raw: Record<string, unknown> = {};
   for (const [key, name] of Object.entries(SETTINGS_ENV)) {
     const value = env[name];
-    if (value !== undefined && value !== '') raw[key] = value;
+    if (value !== undefined && (value !== '' || TOKEN_SETTINGS.has(key))) raw[key] = value;
   }
   for (const [key, value] of Object.entries(overrides)) {
     if (value !== undefined) raw[key] = value;
@@ -132,6 +184,11 @@ export function loadSettings(
       // Each worker would keep its own in-memory store: exposures in one, outcomes in another.
       throw new ConfigError([
         `${SETTINGS_ENV.workers}: more than one worker needs a shared store; set ${SETTINGS_ENV.redisUrl} (or --redis) or ${SETTINGS_ENV.redisCluster}`,
+      ]);
+    }
+    if (parsed.data.forceArm === 'token' && parsed.data.ingestToken === undefined) {
+      throw new ConfigError([
+        `${SETTINGS_ENV.forceArm}: "token" needs ${SETTINGS_ENV.ingestToken}, the token QA requests send in x-abgate-token`,
       ]);
     }
     return parsed.data;

@@ -9,22 +9,26 @@ export type ApiErrorCode =
   | 'bad_path'
   | 'unknown_arm'
   | 'unauthorized'
+  | 'forced_arm_forbidden'
   | 'not_found'
   | 'experiment_not_found'
   | 'experiment_not_running'
   | 'method_not_allowed'
+  | 'request_timeout'
   | 'payload_too_large'
   | 'headers_too_large'
   | 'unsupported_media_type'
   | 'internal_error'
   | 'upstream_unavailable'
   | 'store_unavailable'
-  | 'upstream_timeout';
+  | 'upstream_timeout'
+  | 'http_version_not_supported'
+  | 'loop_detected';
 
 /** HTTP status of every code; exhaustive, so a new code cannot ship without one. */
 export function statusOf(
   code: ApiErrorCode,
-): 400 | 401 | 404 | 405 | 409 | 413 | 415 | 431 | 500 | 502 | 503 | 504 {
+): 400 | 401 | 403 | 404 | 405 | 408 | 409 | 413 | 415 | 431 | 500 | 502 | 503 | 504 | 505 | 508 {
   switch (code) {
     case 'bad_request':
     case 'invalid_json':
@@ -36,11 +40,15 @@ export function statusOf(
       return 400;
     case 'unauthorized':
       return 401;
+    case 'forced_arm_forbidden':
+      return 403;
     case 'not_found':
     case 'experiment_not_found':
       return 404;
     case 'method_not_allowed':
       return 405;
+    case 'request_timeout':
+      return 408;
     case 'experiment_not_running':
       return 409;
     case 'payload_too_large':
@@ -57,6 +65,10 @@ export function statusOf(
       return 503;
     case 'upstream_timeout':
       return 504;
+    case 'http_version_not_supported':
+      return 505;
+    case 'loop_detected':
+      return 508;
   }
 }
 

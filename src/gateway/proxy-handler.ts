@@ -23,6 +23,8 @@ import type { UpstreamResponse, Upstreams } from '../proxy/upstream-pools.js';
 import { sendError } from './node-response.js';
 import { requestIdFrom, type RequestIdGenerator } from './request-id.js';
 import { describeUnit, readUnitId } from './unit-id.js';
+import { ALWAYS_FORCE, forcedArmRefusal, type ForcedArmPolicy } from '../security/forced-arm.js';
+import { loopError, newGatewayId, VIA_HEADER, withHop } from '../security/hops.js';
 
 export interface ProxyHandlerDeps {
   readonly upstreams: Upstreams;
@@ -35,6 +37,10 @@ export interface ProxyHandlerDeps {
   /** Monotonic clock in ms for durations. @default performance.now */
   readonly monotonic?: () => number;
   readonly observe?: RequestObserver;
+  /** Who may force an arm (x-abgate-force-arm). @default anyone */
+  readonly forcedArms?: ForcedArmPolicy;
+  /** This gateway's id in x-abgate-via, for loop detection. @default a random id per handler */
+  readonly gatewayId?: string;
 }
 
 interface Attempt {
@@ -74,10 +80,14 @@ function upstreamPath(basePath: string, restAndQuery: string): string {
 export class ProxyHandler {
   private readonly now: () => number;
   private readonly monotonic: () => number;
+  private readonly forcedArms: ForcedArmPolicy;
+  private readonly gatewayId: string;
 
   constructor(private readonly deps: ProxyHandlerDeps) {
     this.now = deps.now ?? Date.now;
     this.monotonic = deps.monotonic ?? (() => performance.now());
+    this.forcedArms = deps.forcedArms ?? ALWAYS_FORCE;
+    this.gatewayId = deps.gatewayId ?? newGatewayId();
   }
 
   /** Serves one request for `match`; `query` is the raw query string including "?" (or ""). */
@@ -101,9 +111,14 @@ export class ProxyHandler {
     const exp = match.experiment;
     const def = exp.definition;
 
+    const loop = loopError(req.headers[VIA_HEADER], this.gatewayId);
+    if (loop) throw loop;
+
     const forcedName = req.headers[FORCE_HEADER];
     let forcedIndex: number | undefined;
     if (forcedName !== undefined) {
+      const refusal = forcedArmRefusal(this.forcedArms, req.headers);
+      if (refusal) throw refusal;
       const name = Array.isArray(forcedName) ? forcedName[0] : forcedName;
       forcedIndex = name === undefined ? undefined : exp.armIndexByName.get(name);
       if (forcedIndex === undefined) {
@@ -131,13 +146,23 @@ export class ProxyHandler {
     // The assignment is the exposure (intention to treat), whatever the upstream answers; but a
     // request refused for its body (413) was never served, so the exposure waits for the attempt.
     const expose = () => {
-      if (!decision.exposure) return;
-      this.deps.store.recordExposure({
-        experiment: exp.id,
-        arm: arm.name,
-        userId: unitId!,
-        timestamp: this.now(),
-      });
+      if (decision.exposure) {
+        this.deps.store.recordExposure({
+          experiment: exp.id,
+          arm: arm.name,
+          userId: unitId!,
+          timestamp: this.now(),
+        });
+      } else if (decision.reason === 'forced' && unitId !== undefined) {
+        // Not an exposure; the store learns the user was seen in this arm (contamination).
+        this.deps.store.recordExposure({
+          experiment: exp.id,
+          arm: arm.name,
+          userId: unitId,
+          timestamp: this.now(),
+          forced: true,
+        });
+      }
     };
 
     // The attempt under way, so a client that goes away cancels it.
@@ -213,6 +238,7 @@ export class ProxyHandler {
     if (req.headers.host !== undefined) headers['x-forwarded-host'] = req.headers.host;
     headers['x-request-id'] = requestId;
     headers['x-abgate-experiment'] = exp.id;
+    headers[VIA_HEADER] = withHop(req.headers[VIA_HEADER], this.gatewayId);
     return headers;
   }
 

@@ -14,6 +14,9 @@ import { experimentRoutes } from './routes/experiments.js';
 import { reportPageRoutes } from './routes/reports.js';
 import { requireToken } from './auth.js';
 
+/** Status logged (never sent) when the client went away before its request arrived, as nginx does. */
+const CLIENT_CLOSED = 499;
+
 /** The gateway's own endpoints and their methods, to tell 405 from 404. */
 const ENDPOINTS: readonly [RegExp, string][] = [
   [/^\/api\/v1\/(assign|outcomes)$/, 'POST'],
@@ -45,7 +48,11 @@ export function createApp(services: Services): Hono<AppEnv> {
       path,
       status: c.res.status,
       totalMs: performance.now() - start,
-      ...(c.error && !(c.error instanceof ApiError) ? { cause: c.error } : {}),
+      ...(c.res.status === CLIENT_CLOSED
+        ? { errorCode: 'client_closed' }
+        : c.error && !(c.error instanceof ApiError)
+          ? { cause: c.error }
+          : {}),
     });
   });
   app.use(
@@ -61,10 +68,19 @@ export function createApp(services: Services): Hono<AppEnv> {
     }),
   );
 
-  const guard = requireToken(services.settings.apiToken);
+  const { apiToken, ingestToken } = services.settings;
+  const guard = requireToken([{ variable: 'ABGATE_API_TOKEN', token: apiToken }]);
   app.use('/api/v1/experiments', guard);
   app.use('/api/v1/experiments/*', guard);
   app.use('/reports/*', guard);
+  const ingest = requireToken([{ variable: 'ABGATE_INGEST_TOKEN', token: ingestToken }]);
+  app.use('/api/v1/outcomes', ingest);
+  app.use('/api/v1/assign', ingest);
+  if (apiToken !== undefined && ingestToken === undefined) {
+    services.logger.warn(
+      'ABGATE_API_TOKEN is set but ABGATE_INGEST_TOKEN is not: anyone who can reach the gateway may post outcomes and assignments',
+    );
+  }
 
   app.route('/', healthRoutes);
   app.route('/', metricsRoutes);
@@ -84,6 +100,10 @@ export function createApp(services: Services): Hono<AppEnv> {
   app.onError((err, c) => {
     // Middleware answers (e.g. bearerAuth's 401) come as HTTPExceptions carrying their response.
     if (err instanceof HTTPException) return err.getResponse();
+    // The client left (or was timed out) before its request arrived: nobody to answer, no server fault.
+    const incoming = (c.env as Partial<AppEnv['Bindings']> | undefined)?.incoming;
+    if (incoming?.destroyed === true && !incoming.complete)
+      return new Response(null, { status: CLIENT_CLOSED });
     const apiError = toApiError(err);
     // The store could not take the events: nothing was acknowledged, the client should retry shortly.
     if (apiError.code === 'store_unavailable') c.header('retry-after', '1');

@@ -1,8 +1,8 @@
 // Validates outcome events one by one and resolves the experiments each may count in.
 // One bad event is rejected with its index; it never takes the good ones down with it.
 import { z } from 'zod';
-import type { ExperimentCatalog } from '../routing/catalog.js';
-import type { OutcomeRecord, OutcomeTarget } from '../store/event-store.js';
+import type { ExperimentCatalog, MetricTarget } from '../routing/catalog.js';
+import type { OutcomeRecord } from '../store/event-store.js';
 import { MAX_UNIT_ID_LENGTH } from '../gateway/unit-id.js';
 import { describeIssues } from './read-json.js';
 
@@ -48,7 +48,7 @@ function targetsFor(
   catalog: ExperimentCatalog,
   metric: string,
   experiment: string | undefined,
-): OutcomeTarget[] | { code: RejectionCode; message: string } {
+): MetricTarget[] | { code: RejectionCode; message: string } {
   const all = catalog.targetsFor(metric);
   if (experiment === undefined) {
     if (all.length === 0) {
@@ -68,6 +68,19 @@ function targetsFor(
     };
   }
   return own;
+}
+
+/** Which configured bound `value` breaks, in words; undefined when it is inside every target's range. */
+function boundBroken(targets: readonly MetricTarget[], value: number): string | undefined {
+  for (const t of targets) {
+    if (t.min !== undefined && value < t.min) {
+      return `value ${value} is below the min of ${t.min} set by experiment "${t.experiment}"`;
+    }
+    if (t.max !== undefined && value > t.max) {
+      return `value ${value} is above the max of ${t.max} set by experiment "${t.experiment}"`;
+    }
+  }
+  return undefined;
 }
 
 export function validateOutcome(
@@ -102,6 +115,10 @@ export function validateOutcome(
         message: `metric "${e.metric}" is continuous: value is required`,
       },
     };
+  }
+  const outside = e.value === undefined ? undefined : boundBroken(targets, e.value);
+  if (outside !== undefined) {
+    return { rejection: { index, code: 'invalid_value', message: `metric "${e.metric}": ${outside}` } };
   }
   const timestamp =
     e.timestamp === undefined ? now : typeof e.timestamp === 'number' ? e.timestamp : Date.parse(e.timestamp);

@@ -51,7 +51,13 @@ export function endToEndHeaders(
 
 /** Request headers that the gateway consumes or replaces before forwarding. */
 // `expect: 100-continue` is answered by Node itself; forwarding it would make undici refuse the request.
-export const GATEWAY_REQUEST_HEADERS: ReadonlySet<string> = new Set(['host', 'expect', 'x-abgate-force-arm']);
+// `x-abgate-token` is a gateway credential: it never reaches an upstream.
+export const GATEWAY_REQUEST_HEADERS: ReadonlySet<string> = new Set([
+  'host',
+  'expect',
+  'x-abgate-force-arm',
+  'x-abgate-token',
+]);
 
 export function forwardedFor(
   req: IncomingHttpHeaders,

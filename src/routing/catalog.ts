@@ -10,6 +10,9 @@ const COLLECTING = new Set(['running', 'paused']);
 export interface MetricTarget extends OutcomeTarget {
   readonly experiment: string;
   readonly metricType: MetricType;
+  /** Plausible range of one event's value in this experiment (continuous metrics). */
+  readonly min?: number;
+  readonly max?: number;
 }
 
 export class ExperimentCatalog {
@@ -26,7 +29,12 @@ export class ExperimentCatalog {
       for (const m of exp.definition.metrics) {
         let list = this.targetsByMetric.get(m.name);
         if (!list) this.targetsByMetric.set(m.name, (list = []));
-        list.push({ experiment: exp.id, metricType: m.type });
+        list.push({
+          experiment: exp.id,
+          metricType: m.type,
+          ...(m.min !== undefined ? { min: m.min } : {}),
+          ...(m.max !== undefined ? { max: m.max } : {}),
+        });
       }
     }
   }

@@ -1,4 +1,5 @@
-// Wraps an EventStore so every exposure recorded, from the proxy or the assignment API, is counted.
+// Wraps an EventStore so every exposure recorded, from the proxy or the assignment API, is counted
+// (forced sightings are not exposures).
 import type { EventStore } from '../store/event-store.js';
 import { interceptExposures } from '../store/intercept-exposures.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -6,6 +7,6 @@ import type { GatewayMetrics } from './metrics.js';
 export function instrumentStore(store: EventStore, metrics: GatewayMetrics): EventStore {
   return interceptExposures(store, (exposure, next) => {
     next(exposure);
-    metrics.observeExposure(exposure.experiment, exposure.arm);
+    if (exposure.forced !== true) metrics.observeExposure(exposure.experiment, exposure.arm);
   });
 }

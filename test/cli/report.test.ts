@@ -7,6 +7,8 @@ import { runCli } from '../helpers/cli.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { NO_UPSTREAMS, twoArmExperiment } from '../helpers/experiments.js';
 
+/** ABGATE_API_TOKEN of the gateway (tokens need at least 16 characters). */
+const TOKEN = 'cli-report-token-0123456789';
 let gw: TestGateway;
 beforeAll(async () => {
   const store = new MemoryEventStore();
@@ -16,7 +18,7 @@ beforeAll(async () => {
         metrics: [{ name: 'spend', type: 'continuous', direction: 'decrease' }],
       }),
     ],
-    { apiToken: 'tok' },
+    { apiToken: TOKEN },
     { store },
   );
   const records = [];
@@ -38,22 +40,24 @@ afterAll(() => gw.close());
 describe('abgate report', () => {
   it('prints the same report as the API, as JSON, CSV and a table', async () => {
     const api = (await (
-      await request(`${gw.url}/api/v1/experiments/cli/report`, { headers: { authorization: 'Bearer tok' } })
+      await request(`${gw.url}/api/v1/experiments/cli/report`, {
+        headers: { authorization: `Bearer ${TOKEN}` },
+      })
     ).body.json()) as Report;
     const json = await runCli(['report', 'cli', '--url', gw.url, '--format', 'json'], {
-      ABGATE_API_TOKEN: 'tok',
+      ABGATE_API_TOKEN: TOKEN,
     });
     expect(json.code, json.stderr).toBe(0);
     const cli = JSON.parse(json.stdout) as Report;
     expect({ ...cli, generated_at: '' }).toEqual({ ...api, generated_at: '' });
 
-    const table = await runCli(['report', 'cli', '--url', gw.url, '--token', 'tok']);
+    const table = await runCli(['report', 'cli', '--url', gw.url, '--token', TOKEN]);
     expect(table.code, table.stderr).toBe(0);
     const cmp = api.metrics[0]!.comparisons[0]!;
     expect(table.stdout).toContain(`treatment raises spend by ${(cmp.relative_lift! * 100).toFixed(1)}%`);
     expect(table.stdout).toContain('a regression');
 
-    const csv = await runCli(['report', 'cli', '--url', gw.url, '--token', 'tok', '--format', 'csv']);
+    const csv = await runCli(['report', 'cli', '--url', gw.url, '--token', TOKEN, '--format', 'csv']);
     expect(csv.stdout.split('\r\n')[2]).toContain(String(cmp.p_value));
   });
 

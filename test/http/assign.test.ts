@@ -88,14 +88,18 @@ describe('method and auth edges', () => {
   });
 
   it('answers 401 (not 400) for a malformed Authorization header', async () => {
-    const { app } = await testApp([apiExperiment()], { apiToken: 'tok-1.2' });
+    const { app } = await testApp([apiExperiment()], { apiToken: 'tok-1.2-0123456789abcdef' });
     for (const authorization of ['Basic dXNlcjpwdw==', 'Bearer', 'Bearer a b']) {
       const res = await app.request('/api/v1/experiments', { headers: { authorization } });
       expect(res.status, authorization).toBe(401);
       expect(res.headers.get('x-request-id')).toBeTruthy();
     }
     expect(
-      (await app.request('/api/v1/experiments', { headers: { authorization: 'bearer tok-1.2' } })).status,
+      (
+        await app.request('/api/v1/experiments', {
+          headers: { authorization: 'bearer tok-1.2-0123456789abcdef' },
+        })
+      ).status,
     ).toBe(200);
   });
 });

@@ -108,7 +108,7 @@ describe('reports', () => {
   });
 
   it('requires the bearer token when ABGATE_API_TOKEN is set, and only there', async () => {
-    const { app, post } = await seeded({ apiToken: 's3cret' });
+    const { app, post } = await seeded({ apiToken: 's3cret-0123456789abcdef' });
     for (const path of [
       '/api/v1/experiments',
       '/api/v1/experiments/exp',
@@ -121,7 +121,7 @@ describe('reports', () => {
       expect(body.error.code).toBe('unauthorized');
       const wrong = await app.request(path, { headers: { authorization: 'Bearer nope' } });
       expect(wrong.status).toBe(401);
-      const right = await app.request(path, { headers: { authorization: 'Bearer s3cret' } });
+      const right = await app.request(path, { headers: { authorization: 'Bearer s3cret-0123456789abcdef' } });
       expect(right.status, path).toBe(200);
     }
     expect((await post('/api/v1/assign', { experiment: 'exp', user_id: 'x' })).status).toBe(200);

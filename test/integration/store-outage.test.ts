@@ -186,6 +186,9 @@ describe('RedisEventStore at volume', () => {
       journalDir,
       keyPrefix: redis.uniquePrefix(),
       outcomeWaitMs: 60_000,
+      // A call of 1,000 outcomes on a loaded 2-core machine may take over a second: a timeout would
+      // re-send it (counted once, but answered 'queued'), which is not what this test is about.
+      commandTimeoutMs: 20_000,
     });
     const rnd = seededRandom(2024);
     const arms = ['control', 'treatment'];

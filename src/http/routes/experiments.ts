@@ -6,6 +6,8 @@ import { buildReport, type Report } from '../../reports/build-report.js';
 import { reportToCsv } from '../../reports/csv.js';
 import type { Services } from '../../services.js';
 import type { AppEnv } from '../env.js';
+import type { ExperimentDefinition } from '../../config/experiment-schema.js';
+import { redactUrl } from '../../security/redact-url.js';
 
 export function findExperiment(services: Services, id: string): CompiledExperiment {
   const exp = services.catalog.byId.get(id);
@@ -24,6 +26,11 @@ export async function reportOf(services: Services, id: string): Promise<Report> 
       `the event store cannot be read right now (${err instanceof Error ? err.message : String(err)}); try again shortly`,
     );
   }
+}
+
+/** A definition as shown by the API: credentials in upstream URLs hidden (`http://user:***@host/…`). */
+export function shownDefinition(d: ExperimentDefinition): ExperimentDefinition {
+  return { ...d, arms: d.arms.map((a) => ({ ...a, upstream: redactUrl(a.upstream) })) };
 }
 
 export const experimentRoutes = new Hono<AppEnv>()
@@ -54,7 +61,9 @@ export const experimentRoutes = new Hono<AppEnv>()
     );
     return c.json({ experiments });
   })
-  .get('/api/v1/experiments/:id', (c) => c.json(findExperiment(c.var.services, c.req.param('id')).definition))
+  .get('/api/v1/experiments/:id', (c) =>
+    c.json(shownDefinition(findExperiment(c.var.services, c.req.param('id')).definition)),
+  )
   .get('/api/v1/experiments/:id/report', async (c) => {
     const services = c.var.services;
     const format = c.req.query('format') ?? 'json';
