@@ -36,7 +36,6 @@ export function createGateway(services: Services): Gateway {
     now: services.now,
     observe: services.observe,
   });
-  const routes = services.catalog.routes;
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = req.url ?? '/';
@@ -50,7 +49,8 @@ export function createGateway(services: Services): Gateway {
       );
       return;
     }
-    const match = routes.match(path);
+    // The current snapshot, read per request: live changes apply to the next request, never mid-request.
+    const match = services.catalog.routes.match(path);
     if (match) proxy.handle(req, res, match, q === -1 ? '' : url.slice(q));
     else void honoListener(req, res);
   });

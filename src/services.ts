@@ -4,7 +4,12 @@ import { pino, type Logger } from 'pino';
 import { clusterMetricsFetcher } from './telemetry/cluster-metrics.js';
 import type { Settings } from './config/settings.js';
 import type { LoadedExperiment } from './config/load-experiments.js';
-import { ExperimentCatalog } from './routing/catalog.js';
+import type { ExperimentCatalog } from './routing/catalog.js';
+import { ExperimentRegistry } from './control/registry.js';
+import type { LiveStateBackend } from './control/live-backend.js';
+import { MemoryLiveBackend } from './control/memory-live-backend.js';
+import { createRedisLiveBackend } from './control/redis-live-backend.js';
+import { registerControlMetrics } from './control/control-metrics.js';
 import { defaultRequestId, type RequestIdGenerator } from './gateway/request-id.js';
 import { UpstreamPools, type Upstreams } from './proxy/upstream-pools.js';
 import type { EventStore } from './store/event-store.js';
@@ -18,6 +23,9 @@ import type { RequestObserver } from './telemetry/request-record.js';
 
 export interface Services {
   readonly settings: Settings;
+  /** The experiments, live: files overlaid with live state; changes go through `registry.change()`. */
+  readonly registry: ExperimentRegistry;
+  /** The registry's current snapshot. It changes live: read it once per request and keep that one. */
   readonly catalog: ExperimentCatalog;
   readonly store: EventStore;
   readonly upstreams: Upstreams;
@@ -32,6 +40,8 @@ export interface Services {
 /** Seams for tests and embedding; every one has a production default. */
 export interface ServiceOverrides {
   store?: EventStore;
+  /** Where live state is shared. @default Redis when REDIS_URL is set, else in this process */
+  liveBackend?: LiveStateBackend;
   upstreams?: Upstreams;
   logger?: Logger;
   requestId?: RequestIdGenerator;
@@ -71,13 +81,23 @@ export async function createServices(
     processMetrics: overrides.processMetrics ?? true,
     ...(cluster.isWorker ? { aggregate: (registry) => clusterMetricsFetcher(registry) } : {}),
   });
+  const registry = await ExperimentRegistry.create(experiments, {
+    backend: overrides.liveBackend ?? createLiveBackend(settings, logger),
+    logger,
+    now,
+    checkIntervalMs: settings.liveCheckIntervalMs,
+  });
+  registerControlMetrics(metrics.registry, registry);
   const log = requestLogger(logger, {
     sampleRate: settings.logSampleRate,
     random: overrides.random ?? Math.random,
   });
   return {
     settings,
-    catalog: new ExperimentCatalog(experiments),
+    registry,
+    get catalog() {
+      return registry.current();
+    },
     // Repeat visits of a user in the same arm never reach the store (see exposure-cache.ts).
     store: instrumentStore(withExposureCache(baseStore), metrics),
     upstreams: overrides.upstreams ?? new UpstreamPools(),
@@ -92,8 +112,27 @@ export async function createServices(
   };
 }
 
-/** Releases what the services hold: flushes the store, closes upstream pools, flushes the log. */
+function createLiveBackend(settings: Settings, logger: Logger): LiveStateBackend {
+  if (!settings.redisUrl) return new MemoryLiveBackend();
+  // ioredis reports every failed reconnect; one line per distinct error and minute is enough.
+  let last = '';
+  let lastAt = 0;
+  return createRedisLiveBackend({
+    url: settings.redisUrl,
+    onError: (err) => {
+      const text = err instanceof Error ? err.message : String(err);
+      const at = Date.now();
+      if (text === last && at - lastAt < 60_000) return;
+      last = text;
+      lastAt = at;
+      logger.warn({ err }, 'live state store error');
+    },
+  });
+}
+
+/** Releases what the services hold: live state, flushes the store, closes upstream pools, flushes the log. */
 export async function closeServices(services: Services): Promise<void> {
+  await services.registry.close();
   await services.store.close();
   await services.upstreams.close();
   services.logger.flush();

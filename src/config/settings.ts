@@ -4,6 +4,53 @@ import { ConfigError } from './config-error.js';
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
 
+/** A token that may change experiments live, and the name the history records for its holder. */
+export interface AdminToken {
+  /** Empty: the label is `adminTokenLabel`. */
+  readonly label: string;
+  readonly token: string;
+}
+
+const TOKEN_CHARS = /^[A-Za-z0-9._~+/-]+=*$/;
+const TOKEN_LABEL = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+/** Shortest admin token accepted: a guessable token would hand out control of live traffic. */
+export const MIN_ADMIN_TOKEN_LENGTH = 16;
+
+/** `token` or `label:token`, comma-separated (several tokens: one per operator or tool, or a rotation). */
+const adminTokens = z.string().transform((raw, ctx): AdminToken[] => {
+  const tokens: AdminToken[] = [];
+  const parts = raw
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+  parts.forEach((part, i) => {
+    const colon = part.indexOf(':');
+    const label = colon === -1 ? '' : part.slice(0, colon);
+    const token = colon === -1 ? part : part.slice(colon + 1);
+    const where = parts.length > 1 ? `token ${i + 1}: ` : '';
+    if (colon !== -1 && !TOKEN_LABEL.test(label)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${where}label must be letters, digits, . _ @ - (at most 64)`,
+      });
+    } else if (!TOKEN_CHARS.test(token)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${where}must be a bearer token: letters, digits and . _ ~ + / - (RFC 6750)`,
+      });
+    } else if (token.length < MIN_ADMIN_TOKEN_LENGTH) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${where}must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters (e.g. openssl rand -hex 24)`,
+      });
+    } else {
+      tokens.push({ label, token });
+    }
+  });
+  if (parts.length === 0) ctx.addIssue({ code: 'custom', message: 'names no token' });
+  return tokens;
+});
+
 /**
  * Every setting, its environment variable and its default. The compose file and the README
  * are checked against this table, so a variable documented there is one the code reads.
@@ -55,6 +102,24 @@ export const settingsSchema = z.object({
   workers: int(1, 256).default(1),
   /** ABGATE_SHUTDOWN_TIMEOUT_MS: longest wait for in-flight requests on SIGTERM. @default 30000 */
   shutdownTimeoutMs: int(0).default(30_000),
+
+  // ── live experiment control ──
+  /**
+   * ABGATE_ADMIN_TOKEN: bearer token(s) that may change experiments live (PATCH), comma-separated,
+   * each `token` or `label:token` (at least 16 characters). Unset: changes are accepted from loopback
+   * clients only. Admin tokens also read everything the API token reads.
+   */
+  adminToken: adminTokens.optional(),
+  /** ABGATE_ADMIN_TOKEN_LABEL: the actor the history names for an admin token without a label. @default "admin" */
+  adminTokenLabel: z
+    .string()
+    .regex(TOKEN_LABEL, 'must be letters, digits, . _ @ - (at most 64)')
+    .default('admin'),
+  /**
+   * ABGATE_LIVE_CHECK_MS: how often each gateway compares experiment versions with the live state store,
+   * healing a missed change notification; 0 turns the check off. @default 1000
+   */
+  liveCheckIntervalMs: int(0, 3_600_000).default(1000),
 });
 
 export type Settings = z.output<typeof settingsSchema>;
@@ -77,6 +142,9 @@ export const SETTINGS_ENV: { readonly [K in keyof Settings]-?: string } = {
   logSampleRate: 'ABGATE_LOG_SAMPLE_RATE',
   workers: 'ABGATE_WORKERS',
   shutdownTimeoutMs: 'ABGATE_SHUTDOWN_TIMEOUT_MS',
+  adminToken: 'ABGATE_ADMIN_TOKEN',
+  adminTokenLabel: 'ABGATE_ADMIN_TOKEN_LABEL',
+  liveCheckIntervalMs: 'ABGATE_LIVE_CHECK_MS',
 };
 
 /**

@@ -19,7 +19,8 @@ export function withExposureCache(store: EventStore, options: ExposureCacheOptio
   // Insertion order doubles as recency: a hit is moved to the end, the oldest entry is evicted.
   const armOf = new Map<string, string>();
   return interceptExposures(store, (exposure, next) => {
-    const key = `${exposure.experiment}\u0000${exposure.userId}`;
+    // Per phase: a user's first exposure in a new phase must reach the store.
+    const key = `${exposure.experiment}\u0000${exposure.phase ?? 1}\u0000${exposure.userId}`;
     const seen = armOf.get(key);
     if (seen === exposure.arm) {
       armOf.delete(key);

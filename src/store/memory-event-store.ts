@@ -40,7 +40,13 @@ interface ExperimentState {
 
 const emptyAggregate = (): MutableAggregate => ({ users: 0, sum: 0, sumSquares: 0, converted: 0 });
 
+/** State is kept per experiment and allocation phase. */
+function stateKey(experiment: string, phase: number | undefined): string {
+  return `${experiment}\u0000${phase ?? 1}`;
+}
+
 export class MemoryEventStore implements EventStore {
+  /** Keyed by stateKey(experiment, phase). */
   private readonly experiments = new Map<string, ExperimentState>();
   private readonly unattributed = new Map<string, number>();
   private readonly dedupWindowMs: number;
@@ -51,8 +57,9 @@ export class MemoryEventStore implements EventStore {
     this.now = options.now ?? Date.now;
   }
 
-  private state(experiment: string): ExperimentState {
-    let s = this.experiments.get(experiment);
+  private state(experiment: string, phase: number | undefined): ExperimentState {
+    const key = stateKey(experiment, phase);
+    let s = this.experiments.get(key);
     if (!s) {
       s = {
         armOf: new Map(),
@@ -62,13 +69,13 @@ export class MemoryEventStore implements EventStore {
         aggregates: new Map(),
         dedup: new Map(),
       };
-      this.experiments.set(experiment, s);
+      this.experiments.set(key, s);
     }
     return s;
   }
 
   recordExposure(e: Exposure): void {
-    const s = this.state(e.experiment);
+    const s = this.state(e.experiment, e.phase);
     const first = s.armOf.get(e.userId);
     if (first === undefined) {
       s.armOf.set(e.userId, e.arm);
@@ -90,7 +97,7 @@ export class MemoryEventStore implements EventStore {
   }
 
   private applyToExperiment(record: OutcomeRecord, target: OutcomeRecord['targets'][number], now: number) {
-    const s = this.state(target.experiment);
+    const s = this.state(target.experiment, target.phase);
     if (record.eventId !== undefined && this.seen(s, record.eventId, now)) return 'duplicate' as const;
     const arm = s.armOf.get(record.userId);
     if (arm === undefined) return 'unattributed' as const;
@@ -120,7 +127,7 @@ export class MemoryEventStore implements EventStore {
   }
 
   async readAggregates(query: AggregateQuery): Promise<ExperimentAggregates> {
-    const s = this.experiments.get(query.experiment);
+    const s = this.experiments.get(stateKey(query.experiment, query.phase));
     return {
       experiment: query.experiment,
       multipleArmUsers: s?.multiArm.size ?? 0,
