@@ -9,9 +9,13 @@ export type ApiErrorCode =
   | 'bad_path'
   | 'unknown_arm'
   | 'unauthorized'
+  | 'forbidden'
   | 'not_found'
   | 'experiment_not_found'
   | 'experiment_not_running'
+  | 'invalid_transition'
+  | 'route_conflict'
+  | 'version_mismatch'
   | 'method_not_allowed'
   | 'payload_too_large'
   | 'headers_too_large'
@@ -24,7 +28,7 @@ export type ApiErrorCode =
 /** HTTP status of every code; exhaustive, so a new code cannot ship without one. */
 export function statusOf(
   code: ApiErrorCode,
-): 400 | 401 | 404 | 405 | 409 | 413 | 415 | 431 | 500 | 502 | 503 | 504 {
+): 400 | 401 | 403 | 404 | 405 | 409 | 412 | 413 | 415 | 431 | 500 | 502 | 503 | 504 {
   switch (code) {
     case 'bad_request':
     case 'invalid_json':
@@ -36,13 +40,19 @@ export function statusOf(
       return 400;
     case 'unauthorized':
       return 401;
+    case 'forbidden':
+      return 403;
     case 'not_found':
     case 'experiment_not_found':
       return 404;
     case 'method_not_allowed':
       return 405;
     case 'experiment_not_running':
+    case 'invalid_transition':
+    case 'route_conflict':
       return 409;
+    case 'version_mismatch':
+      return 412;
     case 'payload_too_large':
       return 413;
     case 'headers_too_large':

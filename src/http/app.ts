@@ -13,12 +13,15 @@ import { outcomeRoutes } from './routes/outcomes.js';
 import { experimentRoutes } from './routes/experiments.js';
 import { reportPageRoutes } from './routes/reports.js';
 import { requireToken } from './auth.js';
+import { orAdminToken, requireAdmin } from './admin-auth.js';
+import { controlRoutes } from './routes/control.js';
 
 /** The gateway's own endpoints and their methods, to tell 405 from 404. */
 const ENDPOINTS: readonly [RegExp, string][] = [
   [/^\/api\/v1\/(assign|outcomes)$/, 'POST'],
   [/^\/(healthz|readyz|metrics)$/, 'GET, HEAD'],
-  [/^\/api\/v1\/experiments(\/[^/]+(\/report)?)?$/, 'GET, HEAD'],
+  [/^\/api\/v1\/experiments(\/[^/]+\/(report|history))?$/, 'GET, HEAD'],
+  [/^\/api\/v1\/experiments\/[^/]+$/, 'GET, HEAD, PATCH'],
   [/^\/reports\/[^/]+$/, 'GET, HEAD'],
 ];
 
@@ -61,16 +64,19 @@ export function createApp(services: Services): Hono<AppEnv> {
     }),
   );
 
-  const guard = requireToken(services.settings.apiToken);
+  // Admin tokens read what the API token reads; live changes need an admin token (admin-auth.ts).
+  const guard = orAdminToken(services.settings, requireToken(services.settings.apiToken));
   app.use('/api/v1/experiments', guard);
   app.use('/api/v1/experiments/*', guard);
   app.use('/reports/*', guard);
+  app.on('PATCH', '/api/v1/experiments/*', requireAdmin(services.settings));
 
   app.route('/', healthRoutes);
   app.route('/', metricsRoutes);
   app.route('/', assignRoutes);
   app.route('/', outcomeRoutes);
   app.route('/', experimentRoutes);
+  app.route('/', controlRoutes);
   app.route('/', reportPageRoutes);
 
   app.notFound((c) => {
