@@ -200,3 +200,35 @@ export function createRedisLiveBackend(settings: RedisLiveBackendSettings): Redi
     onError,
   });
 }
+
+/**
+ * Reads one experiment's live state from the Redis at `url` and disconnects (for the CLI): one
+ * connection attempt, no subscription, nothing written. Undefined when none is stored.
+ */
+export async function readLiveStateFrom(
+  url: string,
+  experiment: string,
+  options: { prefix?: string; timeoutMs?: number } = {},
+): Promise<LiveState | undefined> {
+  const timeoutMs = options.timeoutMs ?? 5000;
+  const client = new Redis(url, {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
+    retryStrategy: () => null,
+  });
+  client.on('error', () => {}); // surfaces as the rejection of connect() or hget()
+  try {
+    await client.connect();
+    const text = await client.hget(`${options.prefix ?? 'abgate'}:{${experiment}}:live`, 'state');
+    return text === null ? undefined : decodeState(text, experiment);
+  } finally {
+    try {
+      await client.quit();
+    } catch {
+      client.disconnect();
+    }
+  }
+}
