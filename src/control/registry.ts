@@ -515,10 +515,14 @@ export class ExperimentRegistry {
       try {
         const ids = [...this.entries.keys()];
         const versions = await this.backend.readVersions(ids);
+        let failure: unknown;
         for (const id of ids) {
           const e = this.entries.get(id);
-          if (e && (e.pendingFile || versions.get(id) !== e.state.version)) await this.sync(id);
+          if (!e || !(e.pendingFile || versions.get(id) !== e.state.version)) continue;
+          // One experiment that cannot be synced (e.g. a corrupt stored state) does not hold up the rest.
+          await this.sync(id).catch((err: unknown) => (failure ??= err));
         }
+        if (failure !== undefined) throw failure;
         this.lastCheckAt = this.now();
         this.lastError = undefined;
       } catch (err) {
