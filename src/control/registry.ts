@@ -678,10 +678,14 @@ export class ExperimentRegistry {
     for (const e of this.entries.values()) {
       const path = e.loaded.definition.route.path;
       const owner = catalog.routes.owner(path);
-      e.routeProblem =
+      const problem =
         isRouted(e.state.status) && owner && owner.id !== e.compiled.id
           ? `route ${path} is already served by "${owner.id}"; this experiment is not served`
           : undefined;
+      if (problem !== undefined && problem !== e.routeProblem) {
+        this.logger.error({ experiment: e.compiled.id, file: e.loaded.file }, problem);
+      }
+      e.routeProblem = problem;
     }
     this.snapshot = catalog;
   }

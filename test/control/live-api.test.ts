@@ -244,6 +244,8 @@ describe('reports, probes and metrics under live control', () => {
     for (let i = 0; i < 40; i++) await assign(`p1-${i}`);
     expect((await patch('exp', { weights: { treatment: 3 }, reason: 'more treatment' })).status).toBe(200);
     for (let i = 0; i < 10; i++) await assign(`p2-${i}`);
+    // A phase-1 user seen again is a new exposure in phase 2 (the repeat-exposure cache is per phase).
+    await assign('p1-1');
     const outcome = await post('/api/v1/outcomes', { user_id: 'p2-0', metric: 'click' });
     expect(await outcome.json()).toMatchObject({ accepted: 1 });
     // A phase-1 user's outcome does not count in phase 2.
@@ -257,7 +259,7 @@ describe('reports, probes and metrics under live control', () => {
       arms: { name: string; weight: number; exposures: number }[];
       state: Record<string, unknown>;
     };
-    expect(current.arms.reduce((n, a) => n + a.exposures, 0)).toBe(10);
+    expect(current.arms.reduce((n, a) => n + a.exposures, 0)).toBe(11);
     expect(current.arms.map((a) => [a.name, a.weight])).toEqual([
       ['control', 1],
       ['treatment', 3],

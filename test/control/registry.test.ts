@@ -308,6 +308,19 @@ describe('ExperimentRegistry file reloads', () => {
     expect(r.current().byId.get('a')!.definition.traffic).toBe(20);
   });
 
+  it('keeps serving the route with the experiment that has it when an edit starts another on it', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'abgate-reload-'));
+    await write('a.json', twoArmExperiment('a', undefined, { route: { path: '/p' } }));
+    await write('b.json', twoArmExperiment('b', undefined, { route: { path: '/p' }, status: 'draft' }));
+    const r = await fromDir();
+    await write('b.json', twoArmExperiment('b', undefined, { route: { path: '/p' } }));
+    await r.reloadFrom(dir);
+    expect(r.current().routes.match('/p')?.experiment.id).toBe('a');
+    expect(r.status().experiments.b!.problems).toEqual([
+      'route /p is already served by "a"; this experiment is not served',
+    ]);
+  });
+
   it('keeps an id with the file that had it when another file claims it', async () => {
     dir = await mkdtemp(join(tmpdir(), 'abgate-reload-'));
     await write('z.json', twoArmExperiment('a', undefined, { traffic: 10 }));
