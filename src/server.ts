@@ -46,7 +46,6 @@ export function createGateway(services: Services): Gateway {
     observe: services.observe,
     forcedArms: forcedArmPolicy(services.settings),
   });
-  const routes = services.catalog.routes;
 
   const { requestTimeoutMs } = services.settings;
   const headersTimeoutMs = Math.min(HEADERS_TIMEOUT_MS, requestTimeoutMs);
@@ -67,7 +66,8 @@ export function createGateway(services: Services): Gateway {
         sendError(res, refusal, services.requestId(), { connection: 'close' });
         return;
       }
-      const match = routes.match(path);
+      // The current snapshot, read per request: live changes apply to the next request, never mid-request.
+      const match = services.catalog.routes.match(path);
       if (match && REFUSED_METHODS.has(req.method ?? '')) {
         const err = new ApiError('method_not_allowed', `${req.method} is not forwarded to experiment arms`);
         sendError(res, err, services.requestId(), { allow: PROXY_ALLOW });

@@ -4,7 +4,12 @@ import { pino, type Logger } from 'pino';
 import { clusterMetricsFetcher } from './telemetry/cluster-metrics.js';
 import type { Settings } from './config/settings.js';
 import type { LoadedExperiment } from './config/load-experiments.js';
-import { ExperimentCatalog } from './routing/catalog.js';
+import type { ExperimentCatalog } from './routing/catalog.js';
+import { ExperimentRegistry } from './control/registry.js';
+import type { LiveStateBackend } from './control/live-backend.js';
+import { MemoryLiveBackend } from './control/memory-live-backend.js';
+import { createRedisLiveBackend } from './control/redis-live-backend.js';
+import { registerControlMetrics } from './control/control-metrics.js';
 import { defaultRequestId, type RequestIdGenerator } from './gateway/request-id.js';
 import { UpstreamPools, type Upstreams } from './proxy/upstream-pools.js';
 import type { CloseResult, EventStore } from './store/event-store.js';
@@ -17,6 +22,9 @@ import type { RequestObserver } from './telemetry/request-record.js';
 
 export interface Services {
   readonly settings: Settings;
+  /** The experiments, live: files overlaid with live state; changes go through `registry.change()`. */
+  readonly registry: ExperimentRegistry;
+  /** The registry's current snapshot. It changes live: read it once per request and keep that one. */
   readonly catalog: ExperimentCatalog;
   readonly store: EventStore;
   readonly upstreams: Upstreams;
@@ -31,6 +39,8 @@ export interface Services {
 /** Seams for tests and embedding; every one has a production default. */
 export interface ServiceOverrides {
   store?: EventStore;
+  /** Where live state is shared. @default Redis when REDIS_URL is set, else in this process */
+  liveBackend?: LiveStateBackend;
   upstreams?: Upstreams;
   logger?: Logger;
   requestId?: RequestIdGenerator;
@@ -76,13 +86,23 @@ export async function createServices(
     processMetrics: overrides.processMetrics ?? true,
     ...(cluster.isWorker ? { aggregate: (registry) => clusterMetricsFetcher(registry) } : {}),
   });
+  const registry = await ExperimentRegistry.create(experiments, {
+    backend: overrides.liveBackend ?? createLiveBackend(settings, logger),
+    logger,
+    now,
+    checkIntervalMs: settings.liveCheckIntervalMs,
+  });
+  registerControlMetrics(metrics.registry, registry);
   const log = requestLogger(logger, {
     sampleRate: settings.logSampleRate,
     random: overrides.random ?? Math.random,
   });
   return {
     settings,
-    catalog: new ExperimentCatalog(experiments),
+    registry,
+    get catalog() {
+      return registry.current();
+    },
     store: instrumentStore(baseStore, metrics),
     upstreams: overrides.upstreams ?? new UpstreamPools(),
     metrics,
@@ -96,11 +116,30 @@ export async function createServices(
   };
 }
 
+function createLiveBackend(settings: Settings, logger: Logger): LiveStateBackend {
+  if (!settings.redisUrl) return new MemoryLiveBackend();
+  // ioredis reports every failed reconnect; one line per distinct error and minute is enough.
+  let last = '';
+  let lastAt = 0;
+  return createRedisLiveBackend({
+    url: settings.redisUrl,
+    onError: (err) => {
+      const text = err instanceof Error ? err.message : String(err);
+      const at = Date.now();
+      if (text === last && at - lastAt < 60_000) return;
+      last = text;
+      lastAt = at;
+      logger.warn({ err }, 'live state store error');
+    },
+  });
+}
+
 /**
- * Releases what the services hold: applies or journals the store's events, closes upstream pools,
- * flushes the log. Resolves with what the store could not keep.
+ * Releases what the services hold: live state, then applies or journals the store's events, closes
+ * upstream pools, flushes the log. Resolves with what the store could not keep.
  */
 export async function closeServices(services: Services): Promise<CloseResult> {
+  await services.registry.close();
   const result = await services.store.close();
   await services.upstreams.close();
   services.logger.flush();

@@ -7,6 +7,7 @@ import { startCommand } from './start.js';
 import { validateCommand } from './validate.js';
 import { reportCommand } from './report.js';
 import { demoCommand } from './demo.js';
+import { expCommand } from './exp.js';
 
 type Command = (args: string[]) => Promise<number | undefined>;
 
@@ -17,6 +18,10 @@ export const COMMANDS: Readonly<Record<string, { run: Command; summary: string }
   report: {
     run: reportCommand,
     summary: 'print a report: abgate report <experiment> [--format table|json|csv] [--url URL]',
+  },
+  exp: {
+    run: expCommand,
+    summary: 'change a running experiment: abgate exp show|history|set|pause|resume|conclude|rollback <id>',
   },
   demo: { run: demoCommand, summary: 'simulate users and outcomes through the demo and print the report' },
   'model-server': {

@@ -56,6 +56,12 @@ export async function runGateway(settings: Settings): Promise<Gateway> {
   const services = await createServices(settings, experiments, { journalSlot: slot });
   const gateway = createGateway(services);
   const port = await gateway.listen();
+  // Experiment files are picked up live: on every change in the folder, and on SIGHUP.
+  services.registry.watchFolder(settings.experimentsDir);
+  process.on('SIGHUP', () => {
+    services.logger.info({ dir: settings.experimentsDir }, 'SIGHUP: reloading the experiments folder');
+    void services.registry.reloadFrom(settings.experimentsDir);
+  });
   services.logger.info(
     {
       port,
@@ -133,6 +139,10 @@ function runPrimary(settings: Settings): void {
   };
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
+  // Each worker reloads its experiments folder; the primary passes the signal on.
+  process.on('SIGHUP', () => {
+    for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGHUP');
+  });
 }
 
 export async function serveCommand(args: string[]): Promise<number | undefined> {

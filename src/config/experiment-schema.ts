@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { bucketRanges, AllocationError } from '../core/allocation.js';
 import { HASH_VERSIONS } from '../core/hash.js';
+import { STATUSES } from '../core/lifecycle.js';
 
 /** Gateway-owned path prefixes an experiment may not claim. */
 export const RESERVED_PATHS = ['/api', '/reports', '/healthz', '/readyz', '/metrics'] as const;
@@ -86,7 +87,10 @@ export const experimentSchema = z
   .strictObject({
     id: slug,
     description: z.string().default(''),
-    status: z.enum(['draft', 'running', 'paused', 'stopped']),
+    /** Where the experiment starts (live control may change it: see README "Changing a running experiment"). */
+    status: z.enum(STATUSES),
+    /** The arm that serves everyone once concluded; required with (and only with) status concluded. */
+    winner: slug.optional(),
     hash_version: z
       .number()
       .int()
@@ -124,6 +128,13 @@ export const experimentSchema = z
       }
       names.add(arm.name);
     });
+    if (exp.status === 'concluded' && exp.winner === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['winner'], message: 'required with status concluded' });
+    } else if (exp.winner !== undefined && exp.status !== 'concluded') {
+      ctx.addIssue({ code: 'custom', path: ['winner'], message: 'only goes with status concluded' });
+    } else if (exp.winner !== undefined && !names.has(exp.winner)) {
+      ctx.addIssue({ code: 'custom', path: ['winner'], message: `no arm "${exp.winner}"` });
+    }
     const controls = exp.arms.filter((a) => a.control === true);
     if (controls.length > 1) {
       ctx.addIssue({ code: 'custom', path: ['arms'], message: 'only one arm may be marked control: true' });

@@ -6,6 +6,7 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from './config-error.js';
 import { experimentSchema, type ExperimentDefinition } from './experiment-schema.js';
+import { isRouted } from '../core/lifecycle.js';
 
 const EXTENSIONS = /\.(ya?ml|json)$/i;
 
@@ -44,8 +45,8 @@ export function checkExperimentSet(loaded: readonly LoadedExperiment[]): string[
     const otherId = byId.get(d.id);
     if (otherId) problems.push(`${file}: id: "${d.id}" is already defined in ${otherId}`);
     byId.set(d.id, file);
-    // Paused experiments still route (to control), so they hold their path too.
-    if (d.status === 'running' || d.status === 'paused') {
+    // Paused, concluded and rolled-back experiments still route, so they hold their path too.
+    if (isRouted(d.status)) {
       const otherPath = byPath.get(d.route.path);
       if (otherPath) {
         problems.push(`${file}: route.path: "${d.route.path}" is already served by ${otherPath}`);
@@ -85,6 +86,38 @@ async function readExperimentFile(path: string): Promise<{ text: string } | { pr
   }
 }
 
+/** Whether `name` is an experiment file (*.yaml, *.yml, *.json). */
+export function isExperimentFile(name: string): boolean {
+  return EXTENSIONS.test(name);
+}
+
+/** Reads, parses and validates the experiment file `name` in `dir`: the definition, or the problems. */
+export async function loadExperimentFile(
+  dir: string,
+  name: string,
+): Promise<{ loaded: LoadedExperiment } | { file: string; problems: string[] }> {
+  const path = join(dir, name);
+  const file = relative(process.cwd(), path) || path;
+  let read: Awaited<ReturnType<typeof readExperimentFile>>;
+  try {
+    read = await readExperimentFile(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    return { file, problems: [`${file}: (file): cannot be read (${code ?? String(err)})`] };
+  }
+  if ('problem' in read) return { file, problems: [`${file}: (file): ${read.problem}`] };
+  let doc: unknown;
+  try {
+    doc = parseDocument(name, read.text);
+  } catch (err) {
+    const what = /\.json$/i.test(name) ? 'JSON' : 'YAML';
+    return { file, problems: [`${file}: (file): not valid ${what}: ${(err as Error).message}`] };
+  }
+  const result = validateExperimentDocument(file, doc);
+  if ('problems' in result) return { file, problems: result.problems };
+  return { loaded: { file, definition: result.definition } };
+}
+
 /**
  * Reads every *.yaml, *.yml and *.json file in `dir` (not recursive), validates each and the set.
  * Throws ConfigError listing every problem (file, field, reason) when anything is wrong.
@@ -100,32 +133,9 @@ export async function loadExperiments(dir: string): Promise<LoadedExperiment[]> 
   const problems: string[] = [];
   const loaded: LoadedExperiment[] = [];
   for (const name of names) {
-    const path = join(dir, name);
-    const file = relative(process.cwd(), path) || path;
-    let doc: unknown;
-    let read: Awaited<ReturnType<typeof readExperimentFile>>;
-    try {
-      read = await readExperimentFile(path);
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      problems.push(`${file}: (file): cannot be read (${code ?? String(err)})`);
-      continue;
-    }
-    if ('problem' in read) {
-      problems.push(`${file}: (file): ${read.problem}`);
-      continue;
-    }
-    try {
-      doc = parseDocument(name, read.text);
-    } catch (err) {
-      problems.push(
-        `${file}: (file): not valid ${/\.json$/i.test(name) ? 'JSON' : 'YAML'}: ${(err as Error).message}`,
-      );
-      continue;
-    }
-    const result = validateExperimentDocument(file, doc);
+    const result = await loadExperimentFile(dir, name);
     if ('problems' in result) problems.push(...result.problems);
-    else loaded.push({ file, definition: result.definition });
+    else loaded.push(result.loaded);
   }
   problems.push(...checkExperimentSet(loaded));
   if (problems.length > 0) throw new ConfigError(problems);

@@ -25,6 +25,53 @@ const bearerToken = z.string().superRefine((s, ctx) => {
   }
 });
 
+/** A token that may change experiments live, and the name the history records for its holder. */
+export interface AdminToken {
+  /** Empty: the label is `adminTokenLabel`. */
+  readonly label: string;
+  readonly token: string;
+}
+
+const TOKEN_CHARS = /^[A-Za-z0-9._~+/-]+=*$/;
+const TOKEN_LABEL = /^[A-Za-z0-9][A-Za-z0-9._@-]{0,63}$/;
+/** Shortest admin token accepted: a guessable token would hand out control of live traffic. */
+export const MIN_ADMIN_TOKEN_LENGTH = MIN_TOKEN_LENGTH;
+
+/** `token` or `label:token`, comma-separated (several tokens: one per operator or tool, or a rotation). */
+const adminTokens = z.string().transform((raw, ctx): AdminToken[] => {
+  const tokens: AdminToken[] = [];
+  const parts = raw
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+  parts.forEach((part, i) => {
+    const colon = part.indexOf(':');
+    const label = colon === -1 ? '' : part.slice(0, colon);
+    const token = colon === -1 ? part : part.slice(colon + 1);
+    const where = parts.length > 1 ? `token ${i + 1}: ` : '';
+    if (colon !== -1 && !TOKEN_LABEL.test(label)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${where}label must be letters, digits, . _ @ - (at most 64)`,
+      });
+    } else if (!TOKEN_CHARS.test(token)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${where}must be a bearer token: letters, digits and . _ ~ + / - (RFC 6750)`,
+      });
+    } else if (token.length < MIN_ADMIN_TOKEN_LENGTH) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `${where}must be at least ${MIN_ADMIN_TOKEN_LENGTH} characters (e.g. openssl rand -hex 24)`,
+      });
+    } else {
+      tokens.push({ label, token });
+    }
+  });
+  if (parts.length === 0) ctx.addIssue({ code: 'custom', message: 'names no token' });
+  return tokens;
+});
+
 /**
  * Every setting, its environment variable and its default. The compose file and the README
  * are checked against this table, so a variable documented there is one the code reads.
@@ -124,6 +171,23 @@ export const settingsSchema = z.object({
    * @default half the process's open-file limit (Linux), else no cap
    */
   maxConnections: int(0).optional(),
+  // ── live experiment control ──
+  /**
+   * ABGATE_ADMIN_TOKEN: bearer token(s) that may change experiments live (PATCH), comma-separated,
+   * each `token` or `label:token` (at least 16 characters). Unset: changes are accepted from loopback
+   * clients only. Admin tokens also read everything the API token reads.
+   */
+  adminToken: adminTokens.optional(),
+  /** ABGATE_ADMIN_TOKEN_LABEL: the actor the history names for an admin token without a label. @default "admin" */
+  adminTokenLabel: z
+    .string()
+    .regex(TOKEN_LABEL, 'must be letters, digits, . _ @ - (at most 64)')
+    .default('admin'),
+  /**
+   * ABGATE_LIVE_CHECK_MS: how often each gateway compares experiment versions with the live state store,
+   * healing a missed change notification; 0 turns the check off. @default 1000
+   */
+  liveCheckIntervalMs: int(0, 3_600_000).default(1000),
 });
 
 export type Settings = z.output<typeof settingsSchema>;
@@ -153,10 +217,17 @@ export const SETTINGS_ENV: { readonly [K in keyof Settings]-?: string } = {
   forceArm: 'ABGATE_FORCE_ARM',
   requestTimeoutMs: 'ABGATE_REQUEST_TIMEOUT_MS',
   maxConnections: 'ABGATE_MAX_CONNECTIONS',
+  adminToken: 'ABGATE_ADMIN_TOKEN',
+  adminTokenLabel: 'ABGATE_ADMIN_TOKEN_LABEL',
+  liveCheckIntervalMs: 'ABGATE_LIVE_CHECK_MS',
 };
 
 /** Token settings: an empty variable is refused rather than read as unset (it would open the door). */
-const TOKEN_SETTINGS: ReadonlySet<string> = new Set<keyof Settings>(['apiToken', 'ingestToken']);
+const TOKEN_SETTINGS: ReadonlySet<string> = new Set<keyof Settings>([
+  'apiToken',
+  'ingestToken',
+  'adminToken',
+]);
 
 /**
  * Builds settings from the environment, then `overrides` (CLI flags) on top.
@@ -186,9 +257,13 @@ export function loadSettings(
         `${SETTINGS_ENV.workers}: more than one worker needs a shared store; set ${SETTINGS_ENV.redisUrl} (or --redis) or ${SETTINGS_ENV.redisCluster}`,
       ]);
     }
-    if (parsed.data.forceArm === 'token' && parsed.data.ingestToken === undefined) {
+    if (
+      parsed.data.forceArm === 'token' &&
+      parsed.data.ingestToken === undefined &&
+      parsed.data.adminToken === undefined
+    ) {
       throw new ConfigError([
-        `${SETTINGS_ENV.forceArm}: "token" needs ${SETTINGS_ENV.ingestToken}, the token QA requests send in x-abgate-token`,
+        `${SETTINGS_ENV.forceArm}: "token" needs ${SETTINGS_ENV.ingestToken} or ${SETTINGS_ENV.adminToken}, the token QA requests send in x-abgate-token`,
       ]);
     }
     return parsed.data;

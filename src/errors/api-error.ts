@@ -10,9 +10,13 @@ export type ApiErrorCode =
   | 'unknown_arm'
   | 'unauthorized'
   | 'forced_arm_forbidden'
+  | 'forbidden'
   | 'not_found'
   | 'experiment_not_found'
   | 'experiment_not_running'
+  | 'invalid_transition'
+  | 'route_conflict'
+  | 'version_mismatch'
   | 'method_not_allowed'
   | 'request_timeout'
   | 'payload_too_large'
@@ -28,7 +32,7 @@ export type ApiErrorCode =
 /** HTTP status of every code; exhaustive, so a new code cannot ship without one. */
 export function statusOf(
   code: ApiErrorCode,
-): 400 | 401 | 403 | 404 | 405 | 408 | 409 | 413 | 415 | 431 | 500 | 502 | 503 | 504 | 505 | 508 {
+): 400 | 401 | 403 | 404 | 405 | 408 | 409 | 412 | 413 | 415 | 431 | 500 | 502 | 503 | 504 | 505 | 508 {
   switch (code) {
     case 'bad_request':
     case 'invalid_json':
@@ -41,6 +45,7 @@ export function statusOf(
     case 'unauthorized':
       return 401;
     case 'forced_arm_forbidden':
+    case 'forbidden':
       return 403;
     case 'not_found':
     case 'experiment_not_found':
@@ -50,7 +55,11 @@ export function statusOf(
     case 'request_timeout':
       return 408;
     case 'experiment_not_running':
+    case 'invalid_transition':
+    case 'route_conflict':
       return 409;
+    case 'version_mismatch':
+      return 412;
     case 'payload_too_large':
       return 413;
     case 'headers_too_large':

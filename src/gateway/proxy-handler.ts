@@ -131,7 +131,9 @@ export class ProxyHandler {
     }
 
     const unitId = readUnitId(def.unit, req, query.length > 1 ? query.slice(1) : '');
-    if (unitId === undefined && forcedIndex === undefined && def.missing_unit === 'reject') {
+    // Concluded and rolled-back experiments serve everyone the same arm: no user id needed.
+    const needsUnit = def.status !== 'concluded' && def.status !== 'rolled_back';
+    if (unitId === undefined && forcedIndex === undefined && def.missing_unit === 'reject' && needsUnit) {
       throw new ApiError(
         'missing_unit',
         `experiment "${exp.id}" needs a user id in ${describeUnit(def.unit)} (non-empty, at most 256 characters)`,
@@ -141,7 +143,7 @@ export class ProxyHandler {
     const declared = declaredLength(req);
     if (declared !== undefined && declared > this.deps.maxBodyBytes) throw tooLarge(this.deps.maxBodyBytes);
 
-    const decision = decide(exp.allocation, def.status, unitId, forcedIndex);
+    const decision = decide(exp.allocation, def.status, unitId, forcedIndex, exp.winnerIndex);
     const arm = exp.arms[decision.armIndex]!;
     // The assignment is the exposure (intention to treat), whatever the upstream answers; but a
     // request refused for its body (413) was never served, so the exposure waits for the attempt.
@@ -149,6 +151,7 @@ export class ProxyHandler {
       if (decision.exposure) {
         this.deps.store.recordExposure({
           experiment: exp.id,
+          phase: exp.phase,
           arm: arm.name,
           userId: unitId!,
           timestamp: this.now(),
@@ -157,6 +160,7 @@ export class ProxyHandler {
         // Not an exposure; the store learns the user was seen in this arm (contamination).
         this.deps.store.recordExposure({
           experiment: exp.id,
+          phase: exp.phase,
           arm: arm.name,
           userId: unitId,
           timestamp: this.now(),

@@ -13,6 +13,8 @@ import { outcomeRoutes } from './routes/outcomes.js';
 import { experimentRoutes } from './routes/experiments.js';
 import { reportPageRoutes } from './routes/reports.js';
 import { requireToken } from './auth.js';
+import { requireAdmin } from './admin-auth.js';
+import { controlRoutes } from './routes/control.js';
 
 /** Status logged (never sent) when the client went away before its request arrived, as nginx does. */
 const CLIENT_CLOSED = 499;
@@ -21,7 +23,8 @@ const CLIENT_CLOSED = 499;
 const ENDPOINTS: readonly [RegExp, string][] = [
   [/^\/api\/v1\/(assign|outcomes)$/, 'POST'],
   [/^\/(healthz|readyz|metrics)$/, 'GET, HEAD'],
-  [/^\/api\/v1\/experiments(\/[^/]+(\/report)?)?$/, 'GET, HEAD'],
+  [/^\/api\/v1\/experiments(\/[^/]+\/(report|history))?$/, 'GET, HEAD'],
+  [/^\/api\/v1\/experiments\/[^/]+$/, 'GET, HEAD, PATCH'],
   [/^\/reports\/[^/]+$/, 'GET, HEAD'],
 ];
 
@@ -68,11 +71,17 @@ export function createApp(services: Services): Hono<AppEnv> {
     }),
   );
 
-  const { apiToken, ingestToken } = services.settings;
-  const guard = requireToken([{ variable: 'ABGATE_API_TOKEN', token: apiToken }]);
+  const { apiToken, ingestToken, adminToken } = services.settings;
+  const admins = (adminToken ?? []).map((t) => ({ variable: 'ABGATE_ADMIN_TOKEN', token: t.token }));
+  // Reads: the API token, and (once reads are closed at all) the admin tokens: an admin reads too.
+  const guard = requireToken(
+    apiToken === undefined ? [] : [{ variable: 'ABGATE_API_TOKEN', token: apiToken }, ...admins],
+  );
   app.use('/api/v1/experiments', guard);
   app.use('/api/v1/experiments/*', guard);
   app.use('/reports/*', guard);
+  // Live changes need an admin token (admin-auth.ts), whatever the read guard let through.
+  app.on('PATCH', '/api/v1/experiments/*', requireAdmin(services.settings));
   const ingest = requireToken([{ variable: 'ABGATE_INGEST_TOKEN', token: ingestToken }]);
   app.use('/api/v1/outcomes', ingest);
   app.use('/api/v1/assign', ingest);
@@ -87,6 +96,7 @@ export function createApp(services: Services): Hono<AppEnv> {
   app.route('/', assignRoutes);
   app.route('/', outcomeRoutes);
   app.route('/', experimentRoutes);
+  app.route('/', controlRoutes);
   app.route('/', reportPageRoutes);
 
   app.notFound((c) => {

@@ -4,5 +4,10 @@ import type { Services } from '../services.js';
 
 export interface AppEnv {
   Bindings: HttpBindings;
-  Variables: { requestId: string; services: Services };
+  Variables: {
+    requestId: string;
+    services: Services;
+    /** Set by requireAdmin: who is changing an experiment (a token label or "local"). */
+    adminActor?: string;
+  };
 }

@@ -3,20 +3,48 @@ import { analyzeExperiment, type Analysis } from '../core/stats/index.js';
 import type { ExperimentDefinition } from '../config/experiment-schema.js';
 import type { EventStore } from '../store/event-store.js';
 
+/** Where the experiment is in its lifecycle, and which allocation phase the report covers. */
+export interface ReportState {
+  status: ExperimentDefinition['status'];
+  /** When the status last changed (ISO 8601); null when not known (no live state). */
+  since: string | null;
+  /** Live state version; null when not known. */
+  version: number | null;
+  winner: string | null;
+  traffic: number;
+  /** The phase this report covers (the current one unless ?phase=N asked for another). */
+  phase: number;
+  current_phase: number;
+  phase_started_at: string | null;
+  /** When the next phase began; null for the current phase. */
+  phase_ended_at: string | null;
+}
+
 export interface Report extends Analysis {
   experiment: string;
   status: ExperimentDefinition['status'];
   description: string;
   generated_at: string;
+  state: ReportState;
+}
+
+export interface ReportOptions {
+  /** Allocation phase to report; `definition` must carry that phase's weights. @default 1 */
+  phase?: number;
+  /** @default derived from the definition (phase 1, times unknown) */
+  state?: ReportState;
 }
 
 export async function buildReport(
   definition: ExperimentDefinition,
   store: Pick<EventStore, 'readAggregates'>,
   now: () => number,
+  options: ReportOptions = {},
 ): Promise<Report> {
+  const phase = options.phase ?? 1;
   const aggregates = await store.readAggregates({
     experiment: definition.id,
+    phase,
     arms: definition.arms.map((a) => a.name),
     metrics: definition.metrics.map((m) => ({ name: m.name, type: m.type })),
   });
@@ -53,6 +81,17 @@ export async function buildReport(
     status: definition.status,
     description: definition.description,
     generated_at: new Date(now()).toISOString(),
+    state: options.state ?? {
+      status: definition.status,
+      since: null,
+      version: null,
+      winner: definition.winner ?? null,
+      traffic: definition.traffic,
+      phase,
+      current_phase: phase,
+      phase_started_at: null,
+      phase_ended_at: null,
+    },
     ...analysis,
   };
 }

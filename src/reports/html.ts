@@ -2,6 +2,7 @@
 // Self-contained (inline CSS and SVG, no scripts or fonts) so it renders on an offline machine.
 import type { ComparisonReport, MetricReport } from '../core/stats/index.js';
 import type { Report } from './build-report.js';
+import { stateLine } from './state-line.js';
 import {
   explainWarning,
   formatNumber,
@@ -114,6 +115,7 @@ th:first-child,td:first-child{text-align:left}.banner{padding:1rem;border-radius
 .metric{border-top:1px solid #d0d7de;margin-top:1.5rem}.meta{color:#57606a}
 </style></head><body>
 <h1>${esc(report.experiment)} <small>${esc(report.status)}</small></h1>
+<p class="state">State: ${esc(stateLine(report.state))}</p>
 <p class="meta">${esc(report.description)}<br>Generated ${esc(report.generated_at)} · two-sided α = ${esc(alpha)} · Holm-corrected across arms</p>
 ${srmBanner}
 <section><h2>Exposures</h2><table><thead><tr><th>arm</th><th>weight</th><th>exposed users</th></tr></thead><tbody>

@@ -1,5 +1,6 @@
 // A report as a plain-text table for terminals (the CLI's default format).
 import type { Report } from './build-report.js';
+import { stateLine } from './state-line.js';
 import { explainWarning, formatNumber, percent, pValue, signedPercent, verdict } from './verdict.js';
 
 function grid(rows: string[][]): string {
@@ -13,6 +14,7 @@ export function reportToTable(report: Report): string {
   const alpha = report.alpha ?? 0.05;
   const out: string[] = [];
   out.push(`${report.experiment} (${report.status})  generated ${report.generated_at}  alpha ${alpha}`);
+  out.push(stateLine(report.state));
   if (report.srm.mismatch) {
     out.push(
       '',

@@ -1,6 +1,7 @@
 // An experiment definition prepared once at start-up for the hot path: allocation ranges,
 // arm lookup by name, parsed upstream URLs. Nothing here is recomputed per request.
 import { compileAllocation, type CompiledAllocation } from '../core/allocation.js';
+import type { LiveState } from '../core/lifecycle.js';
 import type { ArmDefinition, ExperimentDefinition } from '../config/experiment-schema.js';
 
 export interface CompiledArm {
@@ -22,6 +23,12 @@ export interface CompiledExperiment {
   readonly arms: readonly CompiledArm[];
   readonly control: CompiledArm;
   readonly armIndexByName: ReadonlyMap<string, number>;
+  /** Allocation phase exposures and outcomes are recorded in. @default 1 */
+  readonly phase: number;
+  /** Index of the arm that serves everyone while concluded (the definition's winner). */
+  readonly winnerIndex: number | undefined;
+  /** The live state the definition was overlaid with (absent when compiled from a file alone). */
+  readonly live?: LiveState;
 }
 
 function compileArm(arm: ArmDefinition, index: number): CompiledArm {
@@ -37,9 +44,12 @@ function compileArm(arm: ArmDefinition, index: number): CompiledArm {
   };
 }
 
-export function compileExperiment(definition: ExperimentDefinition): CompiledExperiment {
+/** `definition` is the effective one (file overlaid with live state); `live` gives its phase. */
+export function compileExperiment(definition: ExperimentDefinition, live?: LiveState): CompiledExperiment {
   const arms = definition.arms.map(compileArm);
   const controlIndex = definition.arms.findIndex((a) => a.control);
+  const winnerIndex =
+    definition.winner === undefined ? -1 : definition.arms.findIndex((a) => a.name === definition.winner);
   return {
     definition,
     id: definition.id,
@@ -53,5 +63,8 @@ export function compileExperiment(definition: ExperimentDefinition): CompiledExp
     arms,
     control: arms[controlIndex]!,
     armIndexByName: new Map(arms.map((a) => [a.name, a.index])),
+    phase: live ? live.phases[live.phases.length - 1]!.phase : 1,
+    winnerIndex: winnerIndex === -1 ? undefined : winnerIndex,
+    ...(live ? { live } : {}),
   };
 }

@@ -1,4 +1,5 @@
 // Finds the experiment that serves a request path: exact match or the longest prefix at a "/" boundary.
+import { isRouted } from '../core/lifecycle.js';
 import type { CompiledExperiment } from './compiled-experiment.js';
 
 export interface RouteMatch {
@@ -10,12 +11,20 @@ export interface RouteMatch {
 export class RouteTable {
   private readonly byPath = new Map<string, CompiledExperiment>();
 
-  /** Only running and paused experiments route; draft and stopped ones are not served. */
+  /**
+   * Running, paused, concluded and rolled-back experiments route; draft and stopped ones are not served.
+   * When two claim the same path, the first one keeps it (the registry reports the other).
+   */
   constructor(experiments: Iterable<CompiledExperiment>) {
     for (const e of experiments) {
-      const s = e.definition.status;
-      if (s === 'running' || s === 'paused') this.byPath.set(e.definition.route.path, e);
+      const path = e.definition.route.path;
+      if (isRouted(e.definition.status) && !this.byPath.has(path)) this.byPath.set(path, e);
     }
+  }
+
+  /** The experiment serving exactly `path` (a route path, not a request path). */
+  owner(path: string): CompiledExperiment | undefined {
+    return this.byPath.get(path);
   }
 
   get size(): number {

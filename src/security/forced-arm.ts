@@ -19,9 +19,15 @@ export interface ForcedArmPolicy {
 
 /** The policy the settings ask for; `auto` is `always` while no gateway token is set, else `token`. */
 export function forcedArmPolicy(settings: Settings): ForcedArmPolicy {
-  const anyToken = settings.apiToken !== undefined || settings.ingestToken !== undefined;
+  const anyToken =
+    settings.apiToken !== undefined ||
+    settings.ingestToken !== undefined ||
+    settings.adminToken !== undefined;
   const mode = settings.forceArm === 'auto' ? (anyToken ? 'token' : 'always') : settings.forceArm;
-  return { mode, tokens: new TokenSet([settings.ingestToken]) };
+  return {
+    mode,
+    tokens: new TokenSet([settings.ingestToken, ...(settings.adminToken ?? []).map((t) => t.token)]),
+  };
 }
 
 /** Allows any forced request: the default of a gateway built without settings (tests, embedding). */
@@ -44,7 +50,7 @@ export function forcedArmRefusal(
   return new ApiError(
     'forced_arm_forbidden',
     presented === undefined
-      ? `x-abgate-force-arm needs the gateway's ingest token in ${GATEWAY_TOKEN_HEADER} (ABGATE_FORCE_ARM)`
+      ? `x-abgate-force-arm needs the gateway's ingest or admin token in ${GATEWAY_TOKEN_HEADER} (ABGATE_FORCE_ARM)`
       : `${GATEWAY_TOKEN_HEADER} does not match a token that may force arms`,
   );
 }

@@ -2,6 +2,7 @@
 import { Hono } from 'hono';
 import { z } from 'zod';
 import { decide } from '../../core/decision.js';
+import { isRouted } from '../../core/lifecycle.js';
 import { ApiError } from '../../errors/api-error.js';
 import type { AppEnv } from '../env.js';
 import { readValidated } from '../read-json.js';
@@ -18,16 +19,23 @@ export const assignRoutes = new Hono<AppEnv>().post('/api/v1/assign', async (c) 
   const exp = catalog.byId.get(body.experiment);
   if (!exp) throw new ApiError('experiment_not_found', `no experiment "${body.experiment}"`);
   const { status } = exp.definition;
-  if (status !== 'running' && status !== 'paused') {
+  // Concluded and rolled-back experiments still answer (the winner, or control), as their routes do.
+  if (!isRouted(status)) {
     throw new ApiError(
       'experiment_not_running',
-      `experiment "${exp.id}" is ${status}; only running or paused experiments assign`,
+      `experiment "${exp.id}" is ${status}; only running, paused, concluded or rolled-back experiments assign`,
     );
   }
-  const decision = decide(exp.allocation, status, body.user_id);
+  const decision = decide(exp.allocation, status, body.user_id, undefined, exp.winnerIndex);
   const arm = exp.arms[decision.armIndex]!;
   if (decision.exposure) {
-    store.recordExposure({ experiment: exp.id, arm: arm.name, userId: body.user_id, timestamp: now() });
+    store.recordExposure({
+      experiment: exp.id,
+      phase: exp.phase,
+      arm: arm.name,
+      userId: body.user_id,
+      timestamp: now(),
+    });
   }
   return c.json({ experiment: exp.id, arm: arm.name, in_experiment: decision.exposure });
 });

@@ -1,6 +1,7 @@
 // Experiment API: list, definition as loaded, and the report (JSON or CSV).
 import { Hono } from 'hono';
 import { ApiError } from '../../errors/api-error.js';
+import { phaseReportInput } from '../../control/report-phase.js';
 import type { CompiledExperiment } from '../../routing/compiled-experiment.js';
 import { buildReport, type Report } from '../../reports/build-report.js';
 import { reportToCsv } from '../../reports/csv.js';
@@ -15,11 +16,39 @@ export function findExperiment(services: Services, id: string): CompiledExperime
   return exp;
 }
 
-/** The report of experiment `id`: 404 when unknown, 503 when the store cannot be read. */
-export async function reportOf(services: Services, id: string): Promise<Report> {
+/** The experiment as the API shows it: its effective definition and its live state. */
+/** An experiment as the API shows it: the effective definition (upstream credentials redacted) and its live state. */
+export function experimentView(services: Services, exp: CompiledExperiment) {
+  return { ...shownDefinition(exp.definition), live: services.registry.view(exp.id) ?? null };
+}
+
+/** Strong ETag of an experiment: its live state version (what If-Match names). */
+export function etagOf(exp: CompiledExperiment): string {
+  return `"${exp.live?.version ?? 0}"`;
+}
+
+/**
+ * The report of experiment `id` for `phase` (a query value; default the current phase): 404 when
+ * unknown, 400 for a phase it does not have, 503 when the store cannot be read.
+ */
+export async function reportOf(services: Services, id: string, phase?: string): Promise<Report> {
   const exp = findExperiment(services, id);
+  const wanted = phase === undefined ? undefined : Number(phase);
+  if (wanted !== undefined && !(Number.isInteger(wanted) && wanted >= 1)) {
+    throw new ApiError('bad_request', `phase must be a whole number from 1, not "${phase}"`);
+  }
+  const input = phaseReportInput(exp, wanted);
+  if (!input) {
+    throw new ApiError(
+      'bad_request',
+      `experiment "${id}" has no phase ${phase}; its phases are 1 to ${exp.phase}`,
+    );
+  }
   try {
-    return await buildReport(exp.definition, services.store, services.now);
+    return await buildReport(input.definition, services.store, services.now, {
+      phase: input.phase,
+      state: input.state,
+    });
   } catch (err) {
     throw new ApiError(
       'store_unavailable',
@@ -40,7 +69,12 @@ export const experimentRoutes = new Hono<AppEnv>()
       catalog.list().map(async (exp) => {
         const d = exp.definition;
         const agg = await store
-          .readAggregates({ experiment: d.id, arms: d.arms.map((a) => a.name), metrics: [] })
+          .readAggregates({
+            experiment: d.id,
+            phase: exp.phase,
+            arms: d.arms.map((a) => a.name),
+            metrics: [],
+          })
           .catch(() => undefined);
         return {
           id: d.id,
@@ -48,6 +82,9 @@ export const experimentRoutes = new Hono<AppEnv>()
           status: d.status,
           route: d.route.path,
           traffic: d.traffic,
+          version: exp.live?.version ?? 0,
+          phase: exp.phase,
+          ...(d.winner !== undefined ? { winner: d.winner } : {}),
           arms: d.arms.map((a) => ({
             name: a.name,
             weight: a.weight,
@@ -61,16 +98,18 @@ export const experimentRoutes = new Hono<AppEnv>()
     );
     return c.json({ experiments });
   })
-  .get('/api/v1/experiments/:id', (c) =>
-    c.json(shownDefinition(findExperiment(c.var.services, c.req.param('id')).definition)),
-  )
+  .get('/api/v1/experiments/:id', (c) => {
+    const exp = findExperiment(c.var.services, c.req.param('id'));
+    c.header('etag', etagOf(exp));
+    return c.json(experimentView(c.var.services, exp));
+  })
   .get('/api/v1/experiments/:id/report', async (c) => {
     const services = c.var.services;
     const format = c.req.query('format') ?? 'json';
     if (format !== 'json' && format !== 'csv') {
       throw new ApiError('bad_request', `format must be json or csv, not "${format}"`);
     }
-    const report = await reportOf(services, c.req.param('id'));
+    const report = await reportOf(services, c.req.param('id'), c.req.query('phase'));
     if (format === 'csv') {
       return c.body(reportToCsv(report), 200, {
         'content-type': 'text/csv; charset=utf-8',

@@ -5,7 +5,7 @@ import type { AppEnv } from '../env.js';
 export const healthRoutes = new Hono<AppEnv>()
   .get('/healthz', (c) => c.json({ status: 'ok' }))
   .get('/readyz', (c) => {
-    const { store, catalog } = c.var.services;
+    const { store, catalog, registry } = c.var.services;
     const s = store.status();
     // The gateway stays ready without its store: assignment is pure and events queue.
     return c.json({
@@ -16,5 +16,7 @@ export const healthRoutes = new Hono<AppEnv>()
         ...s,
         status: s.connected ? 'up' : 'down',
       },
+      // Live state: its store, files that fail to load (previous definition kept), live/file conflicts.
+      live: registry.status(),
     });
   });
