@@ -14,6 +14,7 @@ import { defaultRequestId, type RequestIdGenerator } from './gateway/request-id.
 import { UpstreamPools, type Upstreams } from './proxy/upstream-pools.js';
 import type { CloseResult, EventStore } from './store/event-store.js';
 import { MemoryEventStore } from './store/memory-event-store.js';
+import { eventMetricSpecs, ratioMetrics } from './routing/metric-targets.js';
 import { createRedisEventStore } from './store/create-redis-store.js';
 import { GatewayMetrics } from './telemetry/metrics.js';
 import { instrumentStore } from './telemetry/instrumented-store.js';
@@ -70,7 +71,19 @@ export async function createServices(
   let baseStore = overrides.store;
   if (!baseStore) {
     if (settings.redisUrl || settings.redisCluster) {
-      baseStore = await createRedisEventStore(settings, { slot: overrides.journalSlot ?? 0, logger });
+      baseStore = await createRedisEventStore(settings, {
+        slot: overrides.journalSlot ?? 0,
+        logger,
+        experiments: experiments.map(({ definition: d }) => ({
+          id: d.id,
+          metrics: eventMetricSpecs(d).map(({ spec }) => ({
+            name: spec.metric,
+            type: spec.type,
+            ...(spec.cap === undefined ? {} : { cap: spec.cap }),
+          })),
+          ratios: ratioMetrics(d),
+        })),
+      });
     } else {
       logger.warn(
         'no REDIS_URL configured: using the embedded in-memory event store; exposures and outcomes are NOT durable and vanish when the gateway stops',

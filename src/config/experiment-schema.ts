@@ -67,9 +67,15 @@ export const armSchema = z.strictObject({
   description: z.string().optional(),
 });
 
+const metricName = z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, 'must be a lowercase metric name');
+
 export const metricSchema = z.strictObject({
-  name: z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,62}$/, 'must be a lowercase metric name'),
-  type: z.enum(['binomial', 'continuous']),
+  name: metricName,
+  /**
+   * binomial (0/1 per user), continuous (sum per user), or ratio (Σ numerator / Σ denominator over users,
+   * e.g. revenue per session: two other metrics of the experiment, per user, with the delta method).
+   */
+  type: z.enum(['binomial', 'continuous', 'ratio']),
   direction: z.enum(['increase', 'decrease']).default('increase'),
   /** Relative minimum detectable effect for the sample-size estimate. @default 0.05 */
   mde: z.number().positive().max(10).default(0.05),
@@ -78,6 +84,15 @@ export const metricSchema = z.strictObject({
   min: z.number().finite().optional(),
   /** Continuous only: largest plausible value of one event; events above it are rejected. */
   max: z.number().finite().optional(),
+  /**
+   * Continuous only: each user's value counts as at most `cap` (winsorising whales), applied to the
+   * user's running total so the sums stay exact.
+   */
+  cap: z.number().finite().positive().optional(),
+  /** Ratio only: the metric summed per user above the line, e.g. revenue. */
+  numerator: metricName.optional(),
+  /** Ratio only: the metric summed per user below the line, e.g. sessions. */
+  denominator: metricName.optional(),
 });
 
 /** Traffic share that enrols nobody although it is not 0: below one bucket of 10,000. */
@@ -154,6 +169,47 @@ export const experimentSchema = z
       if (!(err instanceof AllocationError)) throw err;
       ctx.addIssue({ code: 'custom', path: ['arms'], message: err.message });
     }
+    const metricType = new Map(exp.metrics.map((m) => [m.name, m.type]));
+    exp.metrics.forEach((m, i) => {
+      const at = (field: string) => ['metrics', i, field];
+      if (m.cap !== undefined && m.type !== 'continuous') {
+        ctx.addIssue({ code: 'custom', path: at('cap'), message: 'only continuous metrics can be capped' });
+      }
+      if (m.type !== 'ratio') {
+        for (const f of ['numerator', 'denominator'] as const) {
+          if (m[f] !== undefined)
+            ctx.addIssue({ code: 'custom', path: at(f), message: 'only for type ratio' });
+        }
+        return;
+      }
+      for (const f of ['numerator', 'denominator'] as const) {
+        const part = m[f];
+        const partType = part === undefined ? undefined : metricType.get(part);
+        if (part === undefined) {
+          ctx.addIssue({ code: 'custom', path: at(f), message: `a ratio metric needs its ${f} metric` });
+        } else if (partType === undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: at(f),
+            message: `"${part}" is not a metric of this experiment`,
+          });
+        } else if (partType === 'ratio') {
+          ctx.addIssue({
+            code: 'custom',
+            path: at(f),
+            message: `"${part}" is a ratio; use binomial or continuous metrics`,
+          });
+        }
+      }
+      for (const f of ['min', 'max'] as const) {
+        if (m[f] !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: at(f),
+            message: 'ratio metrics take no events: bound their parts instead',
+          });
+      }
+    });
     const metricNames = new Set<string>();
     exp.metrics.forEach((m, i) => {
       if (metricNames.has(m.name)) {

@@ -2,6 +2,7 @@
 import { analyzeExperiment, type Analysis } from '../core/stats/index.js';
 import type { ExperimentDefinition } from '../config/experiment-schema.js';
 import type { EventStore } from '../store/event-store.js';
+import { aggregateQueryOf } from '../routing/metric-targets.js';
 
 /** Where the experiment is in its lifecycle, and which allocation phase the report covers. */
 export interface ReportState {
@@ -42,12 +43,7 @@ export async function buildReport(
   options: ReportOptions = {},
 ): Promise<Report> {
   const phase = options.phase ?? 1;
-  const aggregates = await store.readAggregates({
-    experiment: definition.id,
-    phase,
-    arms: definition.arms.map((a) => a.name),
-    metrics: definition.metrics.map((m) => ({ name: m.name, type: m.type })),
-  });
+  const aggregates = await store.readAggregates(aggregateQueryOf(definition, phase));
   const byArm = new Map(aggregates.arms.map((a) => [a.arm, a]));
   const analysis = analyzeExperiment({
     alpha: definition.alpha,
@@ -58,23 +54,26 @@ export async function buildReport(
       control: a.control,
       exposures: byArm.get(a.name)?.exposures ?? 0,
     })),
-    metrics: definition.metrics.map((m) => ({
-      name: m.name,
-      type: m.type,
-      direction: m.direction,
-      mde: m.mde,
-      arms: Object.fromEntries(
-        definition.arms.map((a) => {
-          // Interim (until the engine reads shifted sums): back to raw sums Σx and Σx².
-          const agg = byArm.get(a.name)?.metrics[m.name];
-          const k = agg?.shift ?? 0;
-          const n = agg?.users ?? 0;
-          const sum = (agg?.sum ?? 0) + n * k;
-          const sumSquares = (agg?.sumSquares ?? 0) + 2 * k * (agg?.sum ?? 0) + n * k * k;
-          return [a.name, { sum, sumSquares, converted: m.type === 'binomial' ? sum : 0 }];
-        }),
-      ),
-    })),
+    // Interim: ratio metrics are stored, and analysed once the engine takes RatioSums.
+    metrics: definition.metrics
+      .flatMap((m) => (m.type === 'ratio' ? [] : [{ ...m, type: m.type }]))
+      .map((m) => ({
+        name: m.name,
+        type: m.type,
+        direction: m.direction,
+        mde: m.mde,
+        arms: Object.fromEntries(
+          definition.arms.map((a) => {
+            // Interim (until the engine reads shifted sums): back to raw sums Σx and Σx².
+            const agg = byArm.get(a.name)?.metrics[m.name];
+            const k = agg?.shift ?? 0;
+            const n = agg?.users ?? 0;
+            const sum = (agg?.sum ?? 0) + n * k;
+            const sumSquares = (agg?.sumSquares ?? 0) + 2 * k * (agg?.sum ?? 0) + n * k * k;
+            return [a.name, { sum, sumSquares, converted: m.type === 'binomial' ? sum : 0 }];
+          }),
+        ),
+      })),
   });
   return {
     experiment: definition.id,

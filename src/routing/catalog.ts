@@ -4,6 +4,7 @@ import type { LoadedExperiment } from '../config/load-experiments.js';
 import { isCollecting } from '../core/lifecycle.js';
 import type { MetricType, OutcomeTarget } from '../store/event-store.js';
 import { compileExperiment, type CompiledExperiment } from './compiled-experiment.js';
+import { eventMetricSpecs } from './metric-targets.js';
 import { RouteTable } from './route-table.js';
 
 export interface MetricTarget extends OutcomeTarget {
@@ -26,13 +27,16 @@ export class ExperimentCatalog {
     this.routes = new RouteTable(experiments);
     for (const exp of experiments) {
       if (!isCollecting(exp.definition.status)) continue;
-      for (const m of exp.definition.metrics) {
+      // Ratio metrics take no events of their own: their parts' events update them.
+      for (const { metric: m, ratios } of eventMetricSpecs(exp.definition)) {
         let list = this.targetsByMetric.get(m.name);
         if (!list) this.targetsByMetric.set(m.name, (list = []));
         list.push({
           experiment: exp.id,
           phase: exp.phase,
           metricType: m.type,
+          ...(m.cap !== undefined ? { cap: m.cap } : {}),
+          ...(ratios.length > 0 ? { ratios } : {}),
           ...(m.min !== undefined ? { min: m.min } : {}),
           ...(m.max !== undefined ? { max: m.max } : {}),
         });

@@ -5,11 +5,53 @@ import type { EventStore } from './event-store.js';
 import { slotDir } from './journal/dir-lock.js';
 import { importV1Journal } from './journal/import-v1.js';
 import { StoreLog } from './store-log.js';
+import type { MigratedExperiment } from './redis/migrate-v1.js';
+
+const MIGRATION_RETRY_MS = 5000;
+
+/**
+ * Migrates experiments that still have abgate v1 keys (once, whichever gateway comes first), retrying
+ * while Redis is unreachable. Writes to such an experiment wait meanwhile (the apply script refuses them).
+ */
+async function migrateAll(
+  settings: Settings,
+  experiments: readonly MigratedExperiment[],
+  logger: Logger,
+): Promise<void> {
+  const { Cluster, Redis } = await import('ioredis');
+  const { migrateExperiment } = await import('./redis/migrate-v1.js');
+  const { KeyLayout } = await import('./redis/key-layout.js');
+  const { parseClusterNodes } = await import('./redis/store-client.js');
+  const keys = new KeyLayout();
+  const pending = [...experiments];
+  while (pending.length > 0) {
+    const client = settings.redisCluster
+      ? new Cluster(parseClusterNodes(settings.redisCluster), { clusterRetryStrategy: () => null })
+      : new Redis(settings.redisUrl!, { maxRetriesPerRequest: 1, retryStrategy: () => null });
+    client.on('error', () => {});
+    try {
+      while (pending.length > 0) {
+        const exp = pending[0]!;
+        if ((await migrateExperiment(client, keys, exp)) === 'migrated') {
+          logger.info({ experiment: exp.id }, "migrated the experiment's abgate v1 data to phase 1");
+        }
+        pending.shift();
+      }
+    } catch (err) {
+      logger.warn({ err: { message: (err as Error).message } }, 'v1 data migration failed; retrying in 5 s');
+      await new Promise((r) => setTimeout(r, MIGRATION_RETRY_MS).unref());
+    } finally {
+      client.disconnect();
+    }
+  }
+}
 
 export interface RedisStoreWiring {
   /** The journal slot this process writes: 0 for a single gateway, the worker's slot under --workers. */
   readonly slot: number;
   readonly logger: Logger;
+  /** Experiments whose abgate v1 keys, if any, are migrated to the v2 layout at start. @default [] */
+  readonly experiments?: readonly MigratedExperiment[];
   /** Milliseconds between reminders while Redis stays unreachable. @default 60000 */
   readonly reminderMs?: number;
 }
@@ -26,6 +68,8 @@ export async function createRedisEventStore(
       wiring.logger.info({ files: imported }, 'imported the journal of abgate v1; it replays first');
   }
   const log = new StoreLog(wiring.logger, { reminderMs: wiring.reminderMs });
+  if (wiring.experiments && wiring.experiments.length > 0)
+    void migrateAll(settings, wiring.experiments, wiring.logger);
   return new RedisEventStore({
     journalDir: dir,
     url: settings.redisUrl,
