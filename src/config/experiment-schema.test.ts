@@ -104,7 +104,32 @@ describe('experiment schema', () => {
     ],
     [{ ...valid, hash_version: 7 }, 'exp.yaml: hash_version: unknown hash version'],
     [{ ...valid, unit: { header: 'x-user-id', cookie: 'u' } }, 'exp.yaml: unit:'],
-    [{ ...valid, metrics: [{ name: 'm', type: 'ratio' }] }, 'exp.yaml: metrics.0.type:'],
+    [{ ...valid, metrics: [{ name: 'm', type: 'share' }] }, 'exp.yaml: metrics.0.type:'],
+    [
+      { ...valid, metrics: [{ name: 'm', type: 'ratio' }] },
+      'metrics.0.numerator: a ratio metric needs its numerator',
+    ],
+    [
+      { ...valid, metrics: [{ name: 'm', type: 'ratio', numerator: 'rev', denominator: 'ses' }] },
+      'metrics.0.numerator: "rev" is not a metric of this experiment',
+    ],
+    [
+      {
+        ...valid,
+        metrics: [
+          { name: 'a', type: 'continuous' },
+          { name: 'r', type: 'ratio', numerator: 'a', denominator: 'a' },
+          { name: 'rr', type: 'ratio', numerator: 'r', denominator: 'a' },
+        ],
+      },
+      'metrics.2.numerator: "r" is a ratio',
+    ],
+    [{ ...valid, metrics: [{ name: 'm', type: 'binomial', cap: 3 }] }, 'metrics.0.cap: only continuous'],
+    [{ ...valid, metrics: [{ name: 'm', type: 'continuous', cap: -1 }] }, 'metrics.0.cap:'],
+    [
+      { ...valid, metrics: [{ name: 'm', type: 'continuous', numerator: 'x' }] },
+      'metrics.0.numerator: only for type ratio',
+    ],
     [
       {
         ...valid,
