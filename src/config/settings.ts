@@ -4,6 +4,17 @@ import { ConfigError } from './config-error.js';
 
 const int = (min: number, max = Number.MAX_SAFE_INTEGER) => z.coerce.number().int().min(min).max(max);
 
+/** `*`, or an origin as browsers send it: scheme://host[:port], nothing after. */
+function isOrigin(value: string): boolean {
+  if (value === '*') return true;
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Every setting, its environment variable and its default. The compose file and the README
  * are checked against this table, so a variable documented there is one the code reads.
@@ -55,6 +66,39 @@ export const settingsSchema = z.object({
   workers: int(1, 256).default(1),
   /** ABGATE_SHUTDOWN_TIMEOUT_MS: longest wait for in-flight requests on SIGTERM. @default 30000 */
   shutdownTimeoutMs: int(0).default(30_000),
+
+  // ── Redis Cluster (the store owner wires it; declared here so deployments can name it) ──────
+  /**
+   * ABGATE_REDIS_CLUSTER: Redis Cluster seed nodes, `host:port,host:port,…`; selects a cluster
+   * instead of the single Redis of REDIS_URL. @default none
+   */
+  redisCluster: z
+    .string()
+    .regex(
+      /^\s*[^\s,:]+:\d{1,5}\s*(,\s*[^\s,:]+:\d{1,5}\s*)*$/,
+      'must be comma-separated host:port seed nodes, e.g. redis-0:6379,redis-1:6379',
+    )
+    .optional(),
+
+  // ── operator and developer surface ────────────────────────────────────────────────────────
+  /**
+   * ABGATE_CORS_ORIGINS: browser origins allowed to POST outcomes (comma-separated, or `*`).
+   * @default none (no CORS headers: browsers may not call the outcome endpoint cross-origin)
+   */
+  corsOrigins: z
+    .string()
+    .transform((s) =>
+      s
+        .split(',')
+        .map((o) => o.trim())
+        .filter((o) => o !== ''),
+    )
+    .pipe(z.array(z.string().refine(isOrigin, 'each origin must be scheme://host[:port] (no path) or *')))
+    .default([]),
+  /** ABGATE_MODEL_V1_PORT: port of demo model v1 under `abgate start`. @default 9001 */
+  modelV1Port: int(0, 65535).default(9001),
+  /** ABGATE_MODEL_V2_PORT: port of demo model v2 under `abgate start`. @default 9002 */
+  modelV2Port: int(0, 65535).default(9002),
 });
 
 export type Settings = z.output<typeof settingsSchema>;
@@ -77,6 +121,10 @@ export const SETTINGS_ENV: { readonly [K in keyof Settings]-?: string } = {
   logSampleRate: 'ABGATE_LOG_SAMPLE_RATE',
   workers: 'ABGATE_WORKERS',
   shutdownTimeoutMs: 'ABGATE_SHUTDOWN_TIMEOUT_MS',
+  redisCluster: 'ABGATE_REDIS_CLUSTER',
+  corsOrigins: 'ABGATE_CORS_ORIGINS',
+  modelV1Port: 'ABGATE_MODEL_V1_PORT',
+  modelV2Port: 'ABGATE_MODEL_V2_PORT',
 };
 
 /**
