@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import { ConfigError } from './config-error.js';
 import { experimentSchema, type ExperimentDefinition } from './experiment-schema.js';
+import { interpolateDocument, type Environment } from './interpolate.js';
 
 const EXTENSIONS = /\.(ya?ml|json)$/i;
 
@@ -53,11 +54,21 @@ function parseDocument(name: string, text: string): unknown {
   return /\.json$/i.test(name) ? JSON.parse(text) : parseYaml(text);
 }
 
+export interface LoadExperimentsOptions {
+  /** Variables for `${NAME}` / `${NAME:-default}` in string values. @default process.env */
+  readonly env?: Environment;
+}
+
 /**
- * Reads every *.yaml, *.yml and *.json file in `dir` (not recursive), validates each and the set.
+ * Reads every *.yaml, *.yml and *.json file in `dir` (not recursive), resolves environment
+ * variables in its string values, validates each and the set.
  * Throws ConfigError listing every problem (file, field, reason) when anything is wrong.
  */
-export async function loadExperiments(dir: string): Promise<LoadedExperiment[]> {
+export async function loadExperiments(
+  dir: string,
+  options: LoadExperimentsOptions = {},
+): Promise<LoadedExperiment[]> {
+  const env = options.env ?? process.env;
   let names: string[];
   try {
     names = (await readdir(dir)).filter((n) => EXTENSIONS.test(n)).sort();
@@ -79,7 +90,12 @@ export async function loadExperiments(dir: string): Promise<LoadedExperiment[]> 
       );
       continue;
     }
-    const result = validateExperimentDocument(file, doc);
+    const resolved = interpolateDocument(doc, env);
+    if (resolved.problems.length > 0) {
+      problems.push(...resolved.problems.map((p) => `${file}: ${p.field}: ${p.message}`));
+      continue;
+    }
+    const result = validateExperimentDocument(file, resolved.value);
     if ('problems' in result) problems.push(...result.problems);
     else loaded.push({ file, definition: result.definition });
   }
