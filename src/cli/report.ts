@@ -1,4 +1,5 @@
 // `abgate report <experiment>`: a report from a running gateway (--url) or straight from Redis.
+import { connect } from 'node:net';
 import { request } from 'undici';
 import { loadExperiments } from '../config/load-experiments.js';
 import { loadSettings } from '../config/settings.js';
@@ -7,23 +8,100 @@ import { reportToCsv } from '../reports/csv.js';
 import { reportToTable } from '../reports/table.js';
 import type { AggregateQuery } from '../store/event-store.js';
 import { readAggregatesFrom } from '../store/redis/read-aggregates-from.js';
-import { parse, UsageError } from './args.js';
+import { CommandError, parse, UsageError } from './args.js';
 
 export const REPORT_USAGE = `abgate report <experiment> [--format table|json|csv] [--url URL | --redis URL] [--experiments DIR] [--token T]
-  --url    read from a running gateway (token: --token or ABGATE_API_TOKEN)
-  --redis  read from Redis directly (default REDIS_URL), with definitions from --experiments`;
+  --url    read from a running gateway, e.g. http://localhost:8080 (token: --token or ABGATE_API_TOKEN)
+  --redis  read from Redis directly (default REDIS_URL), with definitions from --experiments
+exit 1 when the gateway or Redis cannot be read, 2 on wrong usage`;
 
-async function fromGateway(url: string, id: string, token: string | undefined): Promise<Report> {
-  const res = await request(`${url.replace(/\/$/, '')}/api/v1/experiments/${encodeURIComponent(id)}/report`, {
-    headers: token ? { authorization: `Bearer ${token}` } : {},
-  });
-  const body = (await res.body.json()) as Report | { error: { message: string } };
-  if (res.statusCode !== 200) {
+/** Longest wait for a gateway or Redis to answer. */
+const TIMEOUT_MS = 10_000;
+
+/** A connection failure in words, from its error code. */
+function describeConnectError(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  switch (code) {
+    case 'ECONNREFUSED':
+      return 'connection refused (ECONNREFUSED): is it running, on this host and port?';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `the host name does not resolve (${code})`;
+    case 'ETIMEDOUT':
+    case 'UND_ERR_CONNECT_TIMEOUT':
+    case 'UND_ERR_HEADERS_TIMEOUT':
+      return `no answer within ${TIMEOUT_MS / 1000} s (${code})`;
+    case 'ECONNRESET':
+    case 'UND_ERR_SOCKET':
+      return `the connection was closed (${code})`;
+    default:
+      return err instanceof Error ? err.message : String(err);
+  }
+}
+
+function gatewayUrl(text: string): URL {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
     throw new UsageError(
-      `${url} answered ${res.statusCode}: ${'error' in body ? body.error.message : 'error'}`,
+      `--url "${text}" is not a URL; give the gateway's base URL, e.g. http://localhost:8080`,
     );
   }
-  return body as Report;
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new UsageError(`--url "${text}" must be an http:// or https:// URL of the gateway`);
+  }
+  return url;
+}
+
+async function fromGateway(base: string, id: string, token: string | undefined): Promise<Report> {
+  const url = gatewayUrl(base);
+  const target = `${url.origin}${url.pathname.replace(/\/$/, '')}/api/v1/experiments/${encodeURIComponent(id)}/report`;
+  let res;
+  try {
+    res = await request(target, {
+      headers: token ? { authorization: `Bearer ${token}` } : {},
+      headersTimeout: TIMEOUT_MS,
+      bodyTimeout: TIMEOUT_MS,
+    });
+  } catch (err) {
+    throw new CommandError(`cannot reach the gateway at ${url.origin}: ${describeConnectError(err)}`);
+  }
+  const text = await res.body.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  if (res.statusCode === 200 && typeof body === 'object' && body !== null && 'experiment' in body) {
+    return body as Report;
+  }
+  const message = (body as { error?: { message?: unknown } } | undefined)?.error?.message;
+  if (typeof message === 'string') {
+    const hint = res.statusCode === 401 ? ' (give the API token with --token or ABGATE_API_TOKEN)' : '';
+    throw new CommandError(`${url.origin} answered ${res.statusCode}: ${message}${hint}`);
+  }
+  throw new CommandError(
+    `${url.origin} answered ${res.statusCode} to GET ${target} without an abgate report or error: ` +
+      'is --url the base URL of an abgate gateway?',
+  );
+}
+
+/** Opens and closes a TCP connection, so "unreachable" can be told apart from other failures. */
+function probe(host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port, timeout: TIMEOUT_MS });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve();
+    });
+    socket.once('timeout', () => {
+      socket.destroy();
+      reject(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' }));
+    });
+    socket.once('error', reject);
+  });
 }
 
 /** Reads Redis directly and read-only: no queue, no journal, nothing claimed from running gateways. */
@@ -34,13 +112,27 @@ async function fromRedis(
   const settings = loadSettings(process.env, { redisUrl: args.redis, experimentsDir: args.experiments });
   const loaded = await loadExperiments(settings.experimentsDir);
   const def = loaded.find((l) => l.definition.id === id)?.definition;
-  if (!def) throw new UsageError(`no experiment "${id}" in ${settings.experimentsDir}`);
-  const reader = { readAggregates: (query: AggregateQuery) => readAggregatesFrom(settings.redisUrl!, query) };
+  if (!def) {
+    throw new UsageError(
+      `no experiment "${id}" in ${settings.experimentsDir} (the definitions come from --experiments or ABGATE_EXPERIMENTS)`,
+    );
+  }
+  const redisUrl = settings.redisUrl!;
+  const { hostname, port } = new URL(redisUrl);
+  const where = `${hostname}:${port || 6379}`;
+  try {
+    await probe(hostname.replace(/^\[|\]$/g, ''), Number(port || 6379));
+  } catch (err) {
+    throw new CommandError(`cannot connect to Redis at ${where}: ${describeConnectError(err)}`);
+  }
+  const reader = { readAggregates: (query: AggregateQuery) => readAggregatesFrom(redisUrl, query) };
   try {
     return await buildReport(def, reader, Date.now);
   } catch (err) {
-    throw new UsageError(
-      `cannot read ${settings.redisUrl}: ${err instanceof Error ? err.message : String(err)}`,
+    throw new CommandError(
+      `Redis at ${where} accepted the connection but the read failed (${
+        err instanceof Error ? err.message : String(err)
+      }): check the password, TLS (rediss://) and database in the URL`,
     );
   }
 }
@@ -52,14 +144,9 @@ export async function reportCommand(args: string[]): Promise<number> {
     redis: { type: 'string' },
     experiments: { type: 'string' },
     token: { type: 'string' },
-    help: { type: 'boolean', short: 'h' },
   });
-  if (values.help) {
-    console.log(REPORT_USAGE);
-    return 0;
-  }
   const id = positionals[0];
-  if (!id) throw new UsageError(`which experiment?\n${REPORT_USAGE}`);
+  if (!id) throw new UsageError('which experiment? abgate report <experiment>');
   const format = values.format;
   if (format !== 'table' && format !== 'json' && format !== 'csv') {
     throw new UsageError(`--format must be table, json or csv, not "${format}"`);
@@ -68,7 +155,7 @@ export async function reportCommand(args: string[]): Promise<number> {
   let report: Report;
   if (values.url) report = await fromGateway(values.url, id, values.token ?? process.env.ABGATE_API_TOKEN);
   else if (redis) report = await fromRedis({ redis, experiments: values.experiments }, id);
-  else throw new UsageError(`give --url of a running gateway, or --redis / REDIS_URL\n${REPORT_USAGE}`);
+  else throw new UsageError('give --url of a running gateway, or --redis / REDIS_URL');
   process.stdout.write(
     format === 'json'
       ? JSON.stringify(report, null, 2) + '\n'
