@@ -67,8 +67,15 @@ export async function createServices(
       baseStore = new MemoryEventStore({ dedupWindowMs: settings.dedupWindowSeconds * 1000, now });
     }
   }
+  const catalog = new ExperimentCatalog(experiments);
   const metrics = new GatewayMetrics(baseStore, {
     processMetrics: overrides.processMetrics ?? true,
+    // Users per arm and the SRM p-value of every experiment that collects, at each scrape.
+    experiments: () =>
+      catalog
+        .list()
+        .filter((e) => catalog.isCollecting(e))
+        .map((e) => ({ id: e.id, arms: e.definition.arms })),
     ...(cluster.isWorker ? { aggregate: (registry) => clusterMetricsFetcher(registry) } : {}),
   });
   const log = requestLogger(logger, {
@@ -77,7 +84,7 @@ export async function createServices(
   });
   return {
     settings,
-    catalog: new ExperimentCatalog(experiments),
+    catalog,
     // Repeat visits of a user in the same arm never reach the store (see exposure-cache.ts).
     store: instrumentStore(withExposureCache(baseStore), metrics),
     upstreams: overrides.upstreams ?? new UpstreamPools(),

@@ -1,7 +1,10 @@
 // The Hono app for everything that is not prediction traffic: API, reports, probes, metrics.
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
+import { matchedRoutes } from 'hono/route';
+import type { Context } from 'hono';
 import { requestIdFrom } from '../gateway/request-id.js';
 import { ApiError, errorBody, toApiError } from '../errors/api-error.js';
 import type { Services } from '../services.js';
@@ -12,18 +15,33 @@ import { metricsRoutes } from './routes/metrics.js';
 import { outcomeRoutes } from './routes/outcomes.js';
 import { experimentRoutes } from './routes/experiments.js';
 import { reportPageRoutes } from './routes/reports.js';
+import { openApiRoutes } from './routes/openapi.js';
 import { requireToken } from './auth.js';
 
 /** The gateway's own endpoints and their methods, to tell 405 from 404. */
 const ENDPOINTS: readonly [RegExp, string][] = [
   [/^\/api\/v1\/(assign|outcomes)$/, 'POST'],
-  [/^\/(healthz|readyz|metrics)$/, 'GET, HEAD'],
+  [/^\/(healthz|readyz|metrics|v2\/health\/(live|ready))$/, 'GET, HEAD'],
+  [/^\/api\/v1\/openapi\.json$/, 'GET, HEAD'],
   [/^\/api\/v1\/experiments(\/[^/]+(\/report)?)?$/, 'GET, HEAD'],
   [/^\/reports\/[^/]+$/, 'GET, HEAD'],
 ];
 
 function allowedMethods(path: string): string | undefined {
   return ENDPOINTS.find(([re]) => re.test(path))?.[1];
+}
+
+/** Probes and scrapes: measured, but logged only when they fail. */
+const PROBES = new Set(['/healthz', '/readyz', '/metrics', '/v2/health/live', '/v2/health/ready']);
+
+/** The route pattern that answered (`/api/v1/experiments/:id`), or `unmatched`: bounded label values. */
+function routeOf(c: Context): string {
+  const routes = matchedRoutes(c);
+  for (let i = routes.length - 1; i >= 0; i--) {
+    const r = routes[i]!;
+    if (r.method !== 'ALL') return r.path;
+  }
+  return 'unmatched';
 }
 
 export function createApp(services: Services): Hono<AppEnv> {
@@ -38,16 +56,34 @@ export function createApp(services: Services): Hono<AppEnv> {
     const start = performance.now();
     await next();
     const path = c.req.path;
-    if (path === '/healthz' || path === '/readyz' || path === '/metrics') return;
+    const status = c.res.status;
+    const error = c.error;
+    // The one log line of the request (onError does not log): unexpected errors carry their cause.
     services.observe({
       requestId: c.var.requestId,
       method: c.req.method,
       path,
-      status: c.res.status,
+      route: routeOf(c),
+      status,
       totalMs: performance.now() - start,
-      ...(c.error && !(c.error instanceof ApiError) ? { cause: c.error } : {}),
+      ...(PROBES.has(path) && status < 400 ? { quiet: true } : {}),
+      ...(error instanceof ApiError ? { errorCode: error.code } : error ? { cause: error } : {}),
     });
   });
+  if (services.settings.corsOrigins.length > 0) {
+    // Browsers may post outcomes from these origins (ABGATE_CORS_ORIGINS); nothing else is shared.
+    const origins = services.settings.corsOrigins;
+    app.use(
+      '/api/v1/outcomes',
+      cors({
+        origin: origins.includes('*') ? '*' : origins,
+        allowMethods: ['POST'],
+        allowHeaders: ['content-type', 'authorization', 'x-request-id'],
+        exposeHeaders: ['x-request-id'],
+        maxAge: 600,
+      }),
+    );
+  }
   app.use(
     '/api/*',
     bodyLimit({
@@ -72,6 +108,7 @@ export function createApp(services: Services): Hono<AppEnv> {
   app.route('/', outcomeRoutes);
   app.route('/', experimentRoutes);
   app.route('/', reportPageRoutes);
+  app.route('/', openApiRoutes);
 
   app.notFound((c) => {
     const allowed = allowedMethods(c.req.path);
@@ -84,9 +121,8 @@ export function createApp(services: Services): Hono<AppEnv> {
   app.onError((err, c) => {
     // Middleware answers (e.g. bearerAuth's 401) come as HTTPExceptions carrying their response.
     if (err instanceof HTTPException) return err.getResponse();
+    // Not logged here: the request's own log line carries the error (see the first middleware).
     const apiError = toApiError(err);
-    if (apiError.status >= 500)
-      services.logger.error({ err, request_id: c.var.requestId }, 'unhandled error');
     return c.json(errorBody(apiError, c.var.requestId ?? ''), apiError.status);
   });
   return app;

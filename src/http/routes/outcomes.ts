@@ -32,7 +32,7 @@ export const outcomeRoutes = new Hono<AppEnv>().post('/api/v1/outcomes', async (
   });
 
   const statuses = records.length > 0 ? await store.recordOutcomes(records) : [];
-  metrics.observeOutcomes(statuses, rejected.length);
+  metrics.observeOutcomes(records, statuses, rejected.length);
   const count = (s: string) => statuses.filter((x) => x === s).length;
   return c.json(
     {
