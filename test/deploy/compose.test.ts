@@ -16,6 +16,7 @@ import { MODELS, VARIANTS } from '../../src/demo/models.js';
 import { parseWeights } from '../../loadtest/lib/env.js';
 import { PRESETS } from '../../loadtest/lib/presets.js';
 import { chiSquareSurvival, normalQuantile, srmBands, srmTest } from '../../loadtest/lib/stats.js';
+import { cliCommands, cliProblems } from '../helpers/cli-surface.js';
 
 const { jStat } = jstatPkg;
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -167,23 +168,6 @@ try {
   settings = loadSettings({});
 }
 
-// ── CLI surface (read as text: the test imports nothing from src/cli) ─────────────────────────
-// TODO(lead): if src/cli exports its subcommands' option specs (like SERVE_FLAGS), check flags
-// against those objects instead of the source text.
-const cliMain = read('src/cli/main.ts');
-const cliCommands = [
-  ...(/COMMANDS[^=]*=\s*\{([\s\S]*?)\n\};/.exec(cliMain)?.[1] ?? '').matchAll(
-    /^\s*'?([a-z][a-z-]*)'?\s*:\s*\{/gm,
-  ),
-].map((m) => m[1]!);
-
-function cliDeclaresFlag(subcommand: string, flag: string): boolean {
-  const file = join('src/cli', `${subcommand}.ts`);
-  if (!existsSync(join(ROOT, file))) return false;
-  const name = flag.replace(/^--/, '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(`(['"]?)${name}\\1\\s*:\\s*\\{\\s*type:`).test(read(file));
-}
-
 // ── tests ─────────────────────────────────────────────────────────────────────────────────────
 describe('docker-compose.yml', () => {
   it('defines redis, both model variants, the gateway and prometheus', () => {
@@ -261,14 +245,7 @@ describe('docker-compose.yml', () => {
       'model-v1',
       'model-v2',
     ]);
-    for (const [name, command] of commands) {
-      expect(command.slice(0, 2), name).toEqual(['node', 'bin/abgate.js']);
-      const sub = command[2]!;
-      expect(cliCommands, `${name}: unknown subcommand ${sub}`).toContain(sub);
-      for (const flag of command.filter((a) => a.startsWith('--'))) {
-        expect(cliDeclaresFlag(sub, flag), `${name}: abgate ${sub} has no ${flag}`).toBe(true);
-      }
-    }
+    for (const [name, command] of commands) expect(cliProblems(command), name).toEqual([]);
     expect(dockerCmd).toEqual(['node', 'bin/abgate.js', 'serve']);
   });
 
