@@ -60,7 +60,8 @@ describe('requestLogger', () => {
 
   it('always logs a fallback with its attempts, and never a successful probe', () => {
     const { lines, logger } = capture();
-    const log = requestLogger(logger, { sampleRate: 1, random: () => 0 });
+    // Successes are not sampled at all, yet the fallback is logged…
+    const log = requestLogger(logger, { sampleRate: 0, random: () => 0 });
     log({
       ...ok,
       arm: 'treatment',
@@ -71,7 +72,9 @@ describe('requestLogger', () => {
         { arm: 'control', result: '2xx', ms: 2 },
       ],
     });
-    log({
+    // …and with every success logged, a successful probe still is not; a failing one is.
+    const all = requestLogger(logger, { sampleRate: 1, random: () => 0 });
+    all({
       requestId: 'p',
       method: 'GET',
       path: '/readyz',
@@ -80,7 +83,7 @@ describe('requestLogger', () => {
       totalMs: 1,
       quiet: true,
     });
-    log({ requestId: 'p5', method: 'GET', path: '/readyz', route: '/readyz', status: 503, totalMs: 1 });
+    all({ requestId: 'p5', method: 'GET', path: '/readyz', route: '/readyz', status: 503, totalMs: 1 });
     expect(lines.map((l) => [l.level, l.request_id])).toEqual([
       [40, 'r1'],
       [50, 'p5'],
