@@ -1,5 +1,7 @@
 // The abgate command as a user runs it: validate, serve with graceful shutdown, bad configuration.
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
@@ -98,6 +100,34 @@ describe('abgate start', () => {
     } finally {
       child.kill('SIGTERM');
       expect(await exited).toBe(0);
+    }
+  });
+});
+
+const hasScript = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
+if (!hasScript) console.warn('[skip] script(1) not found: the terminal start-up hint is not checked');
+
+describe.skipIf(!hasScript)('abgate start in a terminal', () => {
+  it('prints the curl command as plain text that can be pasted', async () => {
+    // script(1) gives the command a pseudo-terminal as stdout, as when a user runs npm start.
+    const cli = `node --import tsx --input-type=module -e "import('./src/cli/main.ts').then((m) => m.main(process.argv.slice(1)))" -- start --port 0 --host 127.0.0.1 --model-v1-port 0 --model-v2-port 0`;
+    const child = spawn('script', ['-qfec', cli, '/dev/null'], {
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      env: { ...process.env, ABGATE_LOG_LEVEL: 'info' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+    });
+    try {
+      const out = await waitForOutput(child, /curl -s -i[^\n]*\n[^\n]*predict/);
+      const port = /abgate is up: gateway on http:\/\/localhost:(\d+)/.exec(out)?.[1];
+      expect(port, out).toBeDefined();
+      expect(out).toContain(`curl -s -i -H 'x-user-id: alice' -H 'content-type: application/json'`);
+      expect(out).toContain(
+        `-d '{"features":{"query_length":3,"position":1,"price":20}}' http://localhost:${port}/models/ranker/predict`,
+      );
+      expect(out).not.toMatch(/curl[^\n]*\\"/); // no JSON escaping
+    } finally {
+      process.kill(-child.pid!, 'SIGKILL');
     }
   });
 });
