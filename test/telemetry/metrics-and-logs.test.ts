@@ -9,7 +9,6 @@ import { pino } from 'pino';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryEventStore } from '../../src/store/memory-event-store.js';
-import type { EventStore } from '../../src/store/event-store.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { deadUrl, startUpstream, type TestUpstream } from '../helpers/upstream.js';
 import { twoArmExperiment } from '../helpers/experiments.js';
@@ -238,15 +237,13 @@ describe('/metrics: everything else', () => {
 
 describe('request log', () => {
   it('logs an expected 503 once, with its error code', async () => {
-    const memory = new MemoryEventStore();
-    const failing: EventStore = {
-      recordExposure: (e) => memory.recordExposure(e),
-      recordOutcomes: (r) => memory.recordOutcomes(r),
-      readUnattributed: () => memory.readUnattributed(),
-      status: () => memory.status(),
-      close: () => memory.close(),
-      readAggregates: () => Promise.reject(new Error('store down')),
-    };
+    /** A store whose aggregates cannot be read (Redis down during a report). */
+    class UnreadableStore extends MemoryEventStore {
+      override readAggregates(): never {
+        throw new Error('store down');
+      }
+    }
+    const failing = new UnreadableStore();
     const own: Record<string, unknown>[] = [];
     const out = new Writable({
       write(chunk: Buffer, _e, done) {
