@@ -1,10 +1,16 @@
 # abgate gateway image (also runs the demo model variants: `node bin/abgate.js model-server ...`).
-#   docker build -t abgate .
-#   docker run --rm -p 8080:8080 abgate                # gateway with the example experiments
-#   docker compose up --build                          # gateway + Redis + demo models + Prometheus
+#   docker build --build-arg GIT_COMMIT=$(git rev-parse HEAD) -t abgate .
+#   docker compose up --build                              # gateway + Redis + demo models + Prometheus
+#   docker run --rm -p 127.0.0.1:8080:8080 abgate node bin/abgate.js start   # all in one container
+# The default experiments (ABGATE_EXPERIMENTS=/app/deploy/experiments) reach the demo models as the
+# compose services model-v1 and model-v2; set ABGATE_MODEL_V1_HOST / ABGATE_MODEL_V2_HOST (and
+# _PORT) to point them elsewhere, or mount your own folder and set ABGATE_EXPERIMENTS.
+#
+# Node 24 LTS (maintained until April 2028; Node 20 reached its end of life in April 2026). The
+# package itself still supports Node >= 20.19 (package.json engines) for those who run it directly.
 
 # ── build: compile TypeScript to dist/ ──────────────────────────────────────────────────────
-FROM node:20-slim AS build
+FROM node:24-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # --ignore-scripts: the `prepare` script runs tsc, and the sources are not copied yet.
@@ -14,9 +20,13 @@ COPY src ./src
 RUN npm run build
 
 # ── runtime: production dependencies, compiled code, example experiments ────────────────────
-FROM node:20-slim
+FROM node:24-slim
+# The commit the image is built from, for `abgate --version` and the abgate_build_info metric.
+ARG GIT_COMMIT=""
+LABEL org.opencontainers.image.revision="${GIT_COMMIT}"
 ENV NODE_ENV=production \
     PORT=8080 \
+    ABGATE_EXPERIMENTS=/app/deploy/experiments \
     ABGATE_JOURNAL_DIR=/app/data/journal
 WORKDIR /app
 COPY package.json package-lock.json ./
@@ -25,6 +35,7 @@ COPY --from=build /app/dist ./dist
 COPY bin ./bin
 COPY experiments ./experiments
 COPY deploy/experiments ./deploy/experiments
+RUN if [ -n "$GIT_COMMIT" ]; then echo "$GIT_COMMIT" > REVISION; fi
 # The journal of unsent events lives here; a volume mounted on it inherits this ownership.
 RUN mkdir -p /app/data/journal && chown -R node:node /app/data
 USER node

@@ -4,6 +4,8 @@
 //   k6 run loadtest/outcomes.js                                   # 20 iterations/s for 1m
 //   k6 run -e RATE=50 -e BATCH=200 -e DUP_SHARE=0.1 loadtest/outcomes.js
 //   k6 run -e EXPERIMENT=churn-model loadtest/outcomes.js
+//   k6 run -e EXPERIMENT=my-exp loadtest/outcomes.js              # any experiment: route and metrics from the gateway
+//   k6 run --vus 5 --duration 5s loadtest/outcomes.js             # k6's own closed loop
 //
 // Each iteration picks users from a pool of USERS, exposes the ones this VU has not exposed
 // yet (EXPOSE=predict calls the experiment's route; EXPOSE=assign calls POST /api/v1/assign;
@@ -13,25 +15,29 @@
 // events this VU sent before and the gateway accepted: same event_id, same payload. The
 // gateway must answer 202 and count each of them as a duplicate.
 //
-// The answer is { accepted, duplicates, unattributed, queued, rejected: [{index, code, message}] }
-// with one status per event (accepted | duplicate | unattributed | queued) or a rejection,
-// so accepted + duplicates + unattributed + queued + rejected.length = events sent.
+// The answer is { accepted, duplicates, unattributed, held, queued, rejected: [{index, code, message}] }
+// with one status per event (accepted | duplicate | unattributed | held | queued) or a rejection,
+// so accepted + duplicates + unattributed + held + queued + rejected.length = events sent.
+// `held` (no exposure of the user yet, kept for the attribution grace period) and `queued`
+// (stored durably, not applied yet: normal under load with Redis, and while Redis is away) are
+// events whose final fate is not known yet; a response with any of them is not used to judge
+// de-duplication or attribution, since the counts do not say which events they are.
 // Settings (`-e NAME=value`): see loadtest/README.md.
 
 import http from 'k6/http';
 import { check } from 'k6';
 import { Counter, Rate } from 'k6/metrics';
 import { durationSeconds, header, int, joinUrl, num, secondsToDuration, str } from './lib/env.js';
-import { PRESETS, predictionBody, userOutcomes } from './lib/presets.js';
-import { countOf, finishSummary, fmtPct, httpSection } from './lib/summary.js';
+import { genericOutcomes, PRESETS, predictionBody, userOutcomes } from './lib/presets.js';
+import { countOf, finishSummary, fmtPct, httpSection, normalizeSummary } from './lib/summary.js';
 import { scenarioOptions } from './lib/options.js';
 
 // ── settings ────────────────────────────────────────────────────────────────────────────────
 const EXPERIMENT = str(__ENV, 'EXPERIMENT', 'ranker-v2');
+/** Defaults for the example experiments; any other experiment is read from the gateway in setup(). */
 const PRESET = PRESETS[EXPERIMENT];
-if (!PRESET) throw new Error(`EXPERIMENT: "${EXPERIMENT}" is not one of ${Object.keys(PRESETS).join(', ')}`);
 const BASE_URL = str(__ENV, 'BASE_URL', 'http://localhost:8080');
-const ROUTE = str(__ENV, 'ROUTE', PRESET.route);
+const ROUTE_SETTING = str(__ENV, 'ROUTE', PRESET ? PRESET.route : '');
 const SCENARIO = str(__ENV, 'SCENARIO', 'steady');
 const RATE = int(__ENV, 'RATE', 20, 1);
 const DURATION = str(__ENV, 'DURATION', '1m');
@@ -47,19 +53,20 @@ const P95_MS = num(__ENV, 'P95_MS', 300, 0);
 const P99_MS = num(__ENV, 'P99_MS', 800, 0);
 const MAX_FAILED = num(__ENV, 'MAX_FAILED', 0.01, 0, 1);
 const MAX_UNATTRIBUTED = num(__ENV, 'MAX_UNATTRIBUTED', 0.01, 0, 1);
+const MAX_DROPPED = num(__ENV, 'MAX_DROPPED', 0.01, 0, 1);
 const SUMMARY_JSON = str(__ENV, 'SUMMARY_JSON', '');
 
 if (['predict', 'assign', 'none'].indexOf(EXPOSE) === -1) {
   throw new Error(`EXPOSE: "${EXPOSE}" is not one of predict, assign, none`);
 }
 const OUTCOMES_URL = joinUrl(BASE_URL, '/api/v1/outcomes');
-const METRICS = Object.keys(PRESET.metrics).join(', ');
 
 // ── load shape ──────────────────────────────────────────────────────────────────────────────
 function buildScenario() {
   if (SCENARIO === 'smoke') {
     return {
       peak: 2,
+      planned: 60,
       config: { executor: 'constant-arrival-rate', rate: 2, timeUnit: '1s', duration: '30s' },
     };
   }
@@ -67,6 +74,7 @@ function buildScenario() {
     const seconds = durationSeconds(DURATION, 'DURATION');
     return {
       peak: RATE,
+      planned: RATE * seconds,
       config: {
         executor: 'constant-arrival-rate',
         rate: RATE,
@@ -78,9 +86,17 @@ function buildScenario() {
   throw new Error(`SCENARIO: "${SCENARIO}" is not one of smoke, steady`);
 }
 const SHAPE = buildScenario();
-// An iteration makes up to 1 + ceil(BATCH / 6) sequential round trips (exposures go 6 at a time).
-const PRE_VUS = int(__ENV, 'PRE_VUS', Math.max(5, Math.ceil(SHAPE.peak * 0.2)), 1);
-const MAX_VUS = int(__ENV, 'MAX_VUS', Math.max(PRE_VUS, 20, SHAPE.peak * 2), 1);
+// An iteration makes up to 1 + ceil(BATCH / 6) sequential round trips (exposures go 6 at a time),
+// so VUs busy ≈ RATE × that × latency. VUs started during the run come slowly (see predict.js):
+// pre-allocate for ~half a second per iteration at RATE, allow up to ~2 s.
+const ROUND_TRIPS = 1 + Math.ceil(BATCH / 6);
+const PRE_VUS = int(__ENV, 'PRE_VUS', Math.max(10, Math.ceil(SHAPE.peak * 0.5)), 1);
+const MAX_VUS = int(
+  __ENV,
+  'MAX_VUS',
+  Math.max(PRE_VUS, 50, Math.ceil(SHAPE.peak * 2), SHAPE.peak * ROUND_TRIPS),
+  1,
+);
 
 // ── metrics ─────────────────────────────────────────────────────────────────────────────────
 // Events this script sent (new and re-sent), and what the gateway said became of them.
@@ -91,6 +107,9 @@ const accepted = new Counter('outcomes_accepted');
 const duplicates = new Counter('outcomes_duplicates');
 const unattributed = new Counter('outcomes_unattributed');
 const queued = new Counter('outcomes_queued');
+const held = new Counter('outcomes_held');
+/** Re-sent events in responses with held or queued events: their fate is not known yet, so not judged. */
+const dedupUnjudged = new Counter('outcomes_dedup_unjudged');
 const rejected = new Counter('outcomes_rejected');
 /** One sample per re-sent event: true when the gateway counted it as a duplicate. */
 const dedupDetected = new Rate('outcomes_dedup_detected');
@@ -108,6 +127,8 @@ const thresholds = {
   ],
   'http_req_duration{endpoint:outcomes}': [`p(95)<${P95_MS}`, `p(99)<${P99_MS}`],
   checks: ['rate>0.99'],
+  // The load generator kept up: at most MAX_DROPPED of the planned iterations had no free VU.
+  dropped_iterations: [`count<=${Math.floor(SHAPE.planned * MAX_DROPPED)}`],
   // Every event is valid: the gateway must not reject any.
   outcomes_rejected: ['count<1'],
   // No fresh event may be taken for a duplicate.
@@ -139,14 +160,47 @@ function jsonHeaders(extra) {
   return Object.assign(h, extra || {});
 }
 
+/**
+ * The experiment's route and metrics as the gateway has them (GET /api/v1/experiments/<id>), or
+ * undefined when it cannot say (an older gateway, a missing API_TOKEN).
+ */
+function gatewayExperiment() {
+  const res = http.get(joinUrl(BASE_URL, `/api/v1/experiments/${encodeURIComponent(EXPERIMENT)}`), {
+    headers: jsonHeaders(),
+    tags: { endpoint: 'setup' },
+    timeout: TIMEOUT,
+    responseType: 'text',
+  });
+  if (res.status === 404) throw new Error(`EXPERIMENT: the gateway has no experiment "${EXPERIMENT}"`);
+  if (res.status !== 200) return { status: res.status };
+  try {
+    const d = JSON.parse(res.body);
+    const metrics = {};
+    for (const m of d.metrics || []) metrics[m.name] = m.type;
+    return { route: d.route && d.route.path, metrics };
+  } catch (_err) {
+    return { status: res.status };
+  }
+}
+
 export function setup() {
-  const health = http.get(joinUrl(BASE_URL, '/healthz'), { tags: { endpoint: 'healthz' }, timeout: TIMEOUT });
+  const health = http.get(joinUrl(BASE_URL, '/healthz'), { tags: { endpoint: 'setup' }, timeout: TIMEOUT });
   if (health.status !== 200) {
     throw new Error(
       `gateway not healthy: GET ${joinUrl(BASE_URL, '/healthz')} → ${health.status} ${health.error || ''}`,
     );
   }
-  return {};
+  const fromGateway = gatewayExperiment();
+  const route = ROUTE_SETTING || fromGateway.route;
+  const metrics = PRESET ? PRESET.metrics : fromGateway.metrics;
+  if (!metrics || (EXPOSE === 'predict' && !route)) {
+    throw new Error(
+      `EXPERIMENT: "${EXPERIMENT}" is not a preset (${Object.keys(PRESETS).join(', ')}) and GET /api/v1/experiments/${EXPERIMENT} ` +
+        `answered ${fromGateway.status}: give API_TOKEN, or ROUTE`,
+    );
+  }
+  if (Object.keys(metrics).length === 0) throw new Error(`EXPERIMENT: "${EXPERIMENT}" tracks no metrics`);
+  return { route, metrics };
 }
 
 /** Users this VU has exposed (VU-local: k6 shares no state between VUs). */
@@ -160,7 +214,7 @@ function pickUser() {
   return `user-${Math.floor(Math.random() * USERS)}`;
 }
 
-function exposureRequest(user) {
+function exposureRequest(user, data) {
   if (EXPOSE === 'assign') {
     return {
       method: 'POST',
@@ -171,19 +225,19 @@ function exposureRequest(user) {
   }
   return {
     method: 'POST',
-    url: joinUrl(BASE_URL, ROUTE),
-    body: JSON.stringify(predictionBody(EXPERIMENT)),
+    url: joinUrl(BASE_URL, data.route),
+    body: PRESET ? JSON.stringify(predictionBody(EXPERIMENT)) : '{}',
     params: { headers: jsonHeaders({ [UNIT_HEADER]: user }), tags: { endpoint: 'expose' }, timeout: TIMEOUT },
   };
 }
 
 /** Exposes the users this VU has not exposed yet; returns the users that could not be exposed. */
-function expose(users) {
+function expose(users, data) {
   if (EXPOSE === 'none') return {};
   const todo = users.filter((u) => !exposed[u]);
   const failed = {};
   if (todo.length === 0) return failed;
-  const responses = http.batch(todo.map(exposureRequest));
+  const responses = http.batch(todo.map((u) => exposureRequest(u, data)));
   todo.forEach((u, i) => {
     // The assignment (and so the exposure) is recorded even when the model fails, but a
     // response without x-abgate-arm (EXPOSE=predict) means the request never got that far.
@@ -198,13 +252,13 @@ function expose(users) {
   return failed;
 }
 
-function newEvents(count) {
+function newEvents(count, data) {
   const events = [];
   const users = [];
   while (events.length < count) {
     const user = pickUser();
     users.push(user);
-    for (const o of userOutcomes(EXPERIMENT)) {
+    for (const o of PRESET ? userOutcomes(EXPERIMENT) : genericOutcomes(data.metrics)) {
       if (events.length === count) break;
       sequence++;
       events.push({
@@ -222,15 +276,15 @@ function newEvents(count) {
 function parseBody(res) {
   try {
     return res.json();
-  } catch {
+  } catch (_err) {
     return undefined;
   }
 }
 
 const isCount = (v) => typeof v === 'number' && Number.isInteger(v) && v >= 0;
 
-/** The scenario function (named, as the repository's lint forbids default exports). */
-export function outcomes() {
+/** The scenario function of SCENARIO (smoke, steady). */
+export function outcomes(data) {
   const batch = Math.random() < BATCH_SHARE;
   const size = batch ? BATCH : 1;
 
@@ -246,8 +300,8 @@ export function outcomes() {
       }
     }
   }
-  const fresh = newEvents(size - resends.length);
-  const failedExposure = expose(fresh.users);
+  const fresh = newEvents(size - resends.length, data);
+  const failedExposure = expose(fresh.users, data);
   const freshEvents = fresh.events.filter((e) => !failedExposure[e.user_id]);
   const events = freshEvents.concat(resends);
   if (events.length === 0) return;
@@ -269,10 +323,13 @@ export function outcomes() {
   const body = res.status === 202 ? parseBody(res) : undefined;
   const b = body || {};
   const rejectedList = Array.isArray(b.rejected) ? b.rejected : undefined;
+  // `held` is newer than the other counts: a gateway without it holds nothing.
+  const heldCount = b.held === undefined ? 0 : b.held;
   const wellFormed =
     isCount(b.accepted) &&
     isCount(b.duplicates) &&
     isCount(b.unattributed) &&
+    isCount(heldCount) &&
     isCount(b.queued) &&
     rejectedList !== undefined;
 
@@ -281,10 +338,11 @@ export function outcomes() {
   resent.add(resends.length);
   check(res, {
     'outcomes: status is 202': (r) => r.status === 202,
-    'outcomes: body has accepted, duplicates, unattributed, queued, rejected': () => wellFormed,
+    'outcomes: body has accepted, duplicates, unattributed, held, queued, rejected': () => wellFormed,
     'outcomes: every event has a status': () =>
       wellFormed &&
-      b.accepted + b.duplicates + b.unattributed + b.queued + rejectedList.length === events.length,
+      b.accepted + b.duplicates + b.unattributed + heldCount + b.queued + rejectedList.length ===
+        events.length,
   });
   if (!wellFormed) {
     if (res.status !== 202) {
@@ -299,16 +357,25 @@ export function outcomes() {
   duplicates.add(b.duplicates);
   unattributed.add(b.unattributed);
   queued.add(b.queued);
+  held.add(heldCount);
   rejected.add(rejectedList.length);
   if (rejectedList.length > 0) console.warn(`rejected events: ${JSON.stringify(rejectedList.slice(0, 3))}`);
 
+  // Held and queued events are not decided yet, and the counts do not say which they are:
+  // such a response cannot show whether a re-send was caught or a fresh event attributed.
+  const undecided = heldCount + b.queued;
   // Duplicates: the request re-sent `resends.length` events the gateway had accepted before.
-  const detected = Math.min(b.duplicates, resends.length);
-  for (let i = 0; i < resends.length; i++) dedupDetected.add(i < detected);
+  if (undecided === 0) {
+    const detected = Math.min(b.duplicates, resends.length);
+    for (let i = 0; i < resends.length; i++) dedupDetected.add(i < detected);
+  } else {
+    dedupUnjudged.add(resends.length);
+  }
+  // More duplicates than re-sends is wrong whatever else happened: fresh events were dropped.
   if (b.duplicates > resends.length) falseDuplicates.add(b.duplicates - resends.length);
 
-  // Attribution of the fresh events whose fate is known (queued ones are not decided yet).
-  if (b.queued === 0 && rejectedList.length === 0) {
+  // Attribution of the fresh events, when every fate is known.
+  if (undecided === 0 && rejectedList.length === 0) {
     const freshUnattributed = b.unattributed;
     for (let i = 0; i < freshEvents.length; i++) unattributedShare.add(i < freshUnattributed);
   }
@@ -326,14 +393,20 @@ export function outcomes() {
 
 // ── end-of-test summary ─────────────────────────────────────────────────────────────────────
 
-export function handleSummary(data) {
+/** k6's own scenario (`k6 run --vus 5 --duration 5s`): the same iteration. */
+export default function (data) {
+  outcomes(data);
+}
+
+export function handleSummary(raw) {
+  const data = normalizeSummary(raw, thresholds);
   const I = '    ';
   const total = countOf(data, 'outcomes_sent');
   const share = (n) => (total > 0 ? fmtPct(n / total) : '-');
   const lines = [''];
   lines.push(`  abgate outcome ingestion load test: ${SCENARIO}, POST ${OUTCOMES_URL}`);
   lines.push(
-    `  experiment ${EXPERIMENT} (${METRICS}), batch ${BATCH} events on ${fmtPct(BATCH_SHARE, 0)} of posts, ` +
+    `  experiment ${EXPERIMENT}, batch ${BATCH} events on ${fmtPct(BATCH_SHARE, 0)} of posts, ` +
       `re-sends ${fmtPct(DUP_SHARE, 0)}, exposure via ${EXPOSE}, ${USERS} users`,
   );
   lines.push('');
@@ -343,6 +416,7 @@ export function handleSummary(data) {
     ['accepted', 'outcomes_accepted'],
     ['duplicates', 'outcomes_duplicates'],
     ['unattributed', 'outcomes_unattributed'],
+    ['held', 'outcomes_held'],
     ['queued', 'outcomes_queued'],
     ['rejected', 'outcomes_rejected'],
   ]) {
@@ -350,9 +424,15 @@ export function handleSummary(data) {
     lines.push(`${I}${label.padEnd(14)} ${n} (${share(n)})`);
   }
   lines.push(`${I}exposures that failed ${countOf(data, 'exposures_failed')}`);
+  const unjudged = countOf(data, 'outcomes_dedup_unjudged');
+  if (unjudged > 0) {
+    lines.push(
+      `${I}re-sends not judged ${unjudged} (their response had held or queued events: fate not known yet)`,
+    );
+  }
   lines.push('');
   lines.push('  █ HTTP (outcome posts)');
   lines.push(...httpSection(data, I, 'endpoint:outcomes', 'outcomes_posts'));
   lines.push('');
-  return finishSummary(lines, data, I, SUMMARY_JSON, data);
+  return finishSummary(lines, data, I, SUMMARY_JSON, raw);
 }

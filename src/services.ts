@@ -95,8 +95,19 @@ export async function createServices(
       });
     }
   }
+  // Set below: the metrics read the current catalog at each scrape.
+  const created: { registry?: ExperimentRegistry } = {};
   const metrics = new GatewayMetrics(baseStore, {
     processMetrics: overrides.processMetrics ?? true,
+    // Users per arm and the SRM p-value of every experiment that collects, in its current phase.
+    experiments: () => {
+      const catalog = created.registry?.current();
+      if (!catalog) return [];
+      return catalog
+        .list()
+        .filter((e) => catalog.isCollecting(e))
+        .map((e) => ({ id: e.id, phase: e.phase, arms: e.definition.arms }));
+    },
     ...(cluster.isWorker ? { aggregate: (registry) => clusterMetricsFetcher(registry) } : {}),
   });
   const registry = await ExperimentRegistry.create(experiments, {
@@ -105,6 +116,7 @@ export async function createServices(
     now,
     checkIntervalMs: settings.liveCheckIntervalMs,
   });
+  created.registry = registry;
   registerControlMetrics(metrics.registry, registry);
   const log = requestLogger(logger, {
     sampleRate: settings.logSampleRate,

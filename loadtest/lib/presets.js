@@ -20,6 +20,14 @@ export const PRESETS = {
   },
 };
 
+/** The preset whose route is `route` (its name and settings), or undefined. */
+export function presetForRoute(route) {
+  for (const name of Object.keys(PRESETS)) {
+    if (PRESETS[name].route === route) return { name, preset: PRESETS[name] };
+  }
+  return undefined;
+}
+
 /** A prediction request body for the experiment's model (random but realistic features). */
 export function predictionBody(experiment) {
   if (experiment === 'churn-model') {
@@ -47,6 +55,20 @@ export function logNormal(median, sigma) {
   const v = Math.random();
   const z = Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   return Math.round(median * Math.exp(sigma * z) * 100) / 100;
+}
+
+/**
+ * Outcome events of one exposed user for any experiment, from its metrics as the gateway lists
+ * them ({ name: 'binomial' | 'continuous' }): a binomial metric converts for ~12% of users,
+ * a continuous one has a log-normal value for ~30% of them.
+ */
+export function genericOutcomes(metrics) {
+  const events = [];
+  for (const name of Object.keys(metrics)) {
+    if (metrics[name] === 'binomial') events.push({ metric: name, value: Math.random() < 0.12 ? 1 : 0 });
+    else if (Math.random() < 0.3) events.push({ metric: name, value: logNormal(10, 0.8) });
+  }
+  return events;
 }
 
 /**

@@ -1,6 +1,93 @@
 // A self-contained end-of-test text summary built from handleSummary's `data` object
 // (no jslib import, so the scripts need no network at run time).
-// `data.metrics[name]` = { type, contains, values, thresholds?: { [expression]: { ok } } }.
+// Two shapes of `data` exist: k6's classic one, `data.metrics[name]` = { type, contains, values,
+// thresholds?: { [expression]: { ok } } }, and the one of `--new-machine-readable-summary`
+// (k6 2.x), `data.results.metrics` = [{ name, type, contains, values }] without threshold results.
+// normalizeSummary() turns the second into the first, so the rest of the code reads one shape.
+
+/** Percentile keys of the new format ("p95") in the classic spelling ("p(95)"). */
+function classicKey(key) {
+  const m = /^p(\d+(?:\.\d+)?)$/.exec(key);
+  return m ? `p(${m[1]})` : key;
+}
+
+const THRESHOLD = /^\s*([a-z]+(?:\([\d.]+\))?)\s*(<=|>=|==|===|!=|<|>)\s*(-?[\d.]+(?:e[+-]?\d+)?)\s*$/;
+
+/**
+ * Evaluates a threshold expression such as "rate<=0.01" or "p(95)<300" against metric values:
+ * true/false, or undefined when the value it needs is not in the data.
+ */
+export function evaluateThreshold(expression, values) {
+  const m = THRESHOLD.exec(expression);
+  if (!m || !values || values[m[1]] === undefined) return undefined;
+  const v = values[m[1]];
+  const limit = Number(m[3]);
+  switch (m[2]) {
+    case '<':
+      return v < limit;
+    case '<=':
+      return v <= limit;
+    case '>':
+      return v > limit;
+    case '>=':
+      return v >= limit;
+    case '!=':
+      return v !== limit;
+    default:
+      return v === limit;
+  }
+}
+
+/**
+ * The summary data in the classic shape, whichever k6 produced. `thresholds` are the script's own
+ * (options.thresholds): with the new format, whose data has no threshold results, each result is
+ * computed here from the values (undefined when a value is missing, e.g. p(99)); k6's exit code
+ * remains the authority. The result has `format: 'classic' | 'machine-readable'`.
+ */
+export function normalizeSummary(data, thresholds) {
+  if (data && data.metrics && !Array.isArray(data.metrics)) {
+    return Object.assign({}, data, { format: 'classic' });
+  }
+  // The new format's objects are Go values seen from JavaScript (`type` is an object, a trend's
+  // `med` reads as {}): a JSON round trip makes them plain data.
+  const plain = data ? JSON.parse(JSON.stringify(data)) : {};
+  const results = plain.results || {};
+  const duration = Number((plain.config && plain.config.duration) || 0);
+  const metrics = {};
+  const add = (m) => {
+    const values = {};
+    for (const key of Object.keys(m.values || {})) values[classicKey(key)] = m.values[key];
+    if (m.type === 'rate' && values.total !== undefined) {
+      values.passes = values.matches;
+      values.fails = values.total - values.matches;
+    }
+    if (m.type === 'counter' && values.rate === undefined && duration > 0)
+      values.rate = values.count / duration;
+    metrics[m.name] = { type: m.type, contains: m.contains, values };
+  };
+  for (const m of results.metrics || []) add(m);
+  const checkMetrics = (results.checks && results.checks.metrics) || [];
+  for (const m of checkMetrics) add(m);
+  // The classic `checks` rate is the new `checks_succeeded`.
+  if (metrics.checks === undefined && metrics.checks_succeeded !== undefined) {
+    metrics.checks = Object.assign({}, metrics.checks_succeeded);
+  }
+  for (const name of Object.keys(thresholds || {})) {
+    const m = metrics[name];
+    if (!m) continue;
+    m.thresholds = {};
+    for (const t of thresholds[name]) {
+      const expression = typeof t === 'string' ? t : t.threshold;
+      m.thresholds[expression] = { ok: evaluateThreshold(expression, m.values) };
+    }
+  }
+  const checks = ((results.checks && results.checks.results) || []).map((c) => ({
+    name: c.name,
+    passes: c.passes,
+    fails: c.fails,
+  }));
+  return { metrics, root_group: { checks, groups: [] }, format: 'machine-readable' };
+}
 
 /** A value of a metric in the summary data, or `fallback` when the metric never got a sample. */
 export function metricValue(data, name, key, fallback) {
@@ -22,7 +109,7 @@ export function thresholdResults(data) {
 }
 
 export function allThresholdsOk(data) {
-  return thresholdResults(data).every((t) => t.ok);
+  return thresholdResults(data).every((t) => t.ok !== false);
 }
 
 export function fmtMs(ms) {
@@ -66,9 +153,8 @@ export function thresholdSection(data, indent) {
   const lines = [];
   for (const t of thresholdResults(data)) {
     const subject = thresholdSubject(data, t.metric, t.expression);
-    lines.push(
-      `${indent}${t.ok ? '✓' : '✗'} ${pad(t.metric, 38)} ${pad(`'${t.expression}'`, 22)} ${subject}`,
-    );
+    const mark = t.ok === undefined ? '?' : t.ok ? '✓' : '✗';
+    lines.push(`${indent}${mark} ${pad(t.metric, 38)} ${pad(`'${t.expression}'`, 22)} ${subject}`);
   }
   return lines;
 }
@@ -113,9 +199,9 @@ export function httpSection(data, indent, submetric, requestsMetric) {
   return lines;
 }
 
-/** A counter's total in the end-of-test data (0 when the metric never fired). */
+/** A counter's total in the (normalized) end-of-test data (0 when the metric never fired). */
 export function countOf(data, metric) {
-  const m = data.metrics[metric];
+  const m = data && data.metrics ? data.metrics[metric] : undefined;
   return m && m.values && typeof m.values.count === 'number' ? m.values.count : 0;
 }
 
@@ -124,6 +210,15 @@ export function countOf(data, metric) {
  * handleSummary result (stdout, plus the raw JSON under `jsonPath` when one is set).
  */
 export function finishSummary(lines, data, indent, jsonPath, json) {
+  if (data.format === 'machine-readable') {
+    lines.push(
+      `${indent}(--new-machine-readable-summary: k6 sends no threshold results to the script, so ✓/✗ below are`,
+    );
+    lines.push(
+      `${indent} computed here from the values, ? where a value is missing; the exit code is k6's.)`,
+    );
+    lines.push('');
+  }
   lines.push('  █ CHECKS');
   lines.push(...checkSection(data, indent));
   lines.push('');

@@ -4,14 +4,21 @@
 import { Agent, request } from 'undici';
 import { pino } from 'pino';
 import { loadExperiments, type LoadedExperiment } from '../config/load-experiments.js';
-import { loadSettings } from '../config/settings.js';
+import { loadSettings, SETTINGS_ENV } from '../config/settings.js';
 import { startModelServer } from '../demo/model-server.js';
 import { mulberry32 } from '../core/seeded-random.js';
 import type { Report } from '../reports/build-report.js';
 import { reportToTable } from '../reports/table.js';
 import { createGateway } from '../server.js';
 import { createServices } from '../services.js';
-import { intFlag, parse } from './args.js';
+import { intFlag, listenFailure, parse } from './args.js';
+
+export const DEMO_USAGE = `abgate demo [--users N] [--seed N] [--port N] [--keep]
+  the whole loop in under a minute on the embedded store: starts the demo models and a gateway,
+  sends N simulated users (default 6000) through /models/ranker/predict, posts their outcomes
+  and prints the report
+  --keep  keep the gateway up afterwards to open the HTML report (Ctrl-C to stop)
+  (from a checkout: npm run demo -- --keep; installed: npx abgate demo --keep)`;
 
 /** True click-through rate of each arm in the simulation, and mean revenue per click. */
 const TRUE_CTR: Record<string, number> = { control: 0.1, treatment: 0.135 };
@@ -31,27 +38,34 @@ export async function demoCommand(args: string[]): Promise<number | undefined> {
     startModelServer({ variant: 'v1', port: 0 }),
     startModelServer({ variant: 'v2', port: 0 }),
   ]);
-  // The shipped experiments point at 9001/9002; the demo's models run on free ports instead.
-  const ports: Record<string, number> = { '9001': v1.port, '9002': v2.port };
-  const loaded: LoadedExperiment[] = (
-    await loadExperiments(process.env.ABGATE_EXPERIMENTS ?? './experiments')
-  ).map((l) => ({
-    ...l,
-    definition: {
-      ...l.definition,
-      arms: l.definition.arms.map((a) => ({
-        ...a,
-        upstream: a.upstream.replace(/:(9001|9002)\b/, (_, p: string) => `:${ports[p]}`),
-      })),
+  // The demo's models run on free ports; the example experiments read their addresses from these.
+  const loaded: LoadedExperiment[] = await loadExperiments(
+    process.env.ABGATE_EXPERIMENTS ?? './experiments',
+    {
+      env: {
+        ...process.env,
+        ABGATE_MODEL_V1_HOST: '127.0.0.1',
+        [SETTINGS_ENV.modelV1Port]: String(v1.port),
+        ABGATE_MODEL_V2_HOST: '127.0.0.1',
+        [SETTINGS_ENV.modelV2Port]: String(v2.port),
+      },
     },
-  }));
+  );
   const settings = loadSettings(
     {},
     { port: intFlag(values.port, 'port') ?? 0, host: '127.0.0.1', logLevel: 'silent' },
   );
   const services = await createServices(settings, loaded, { logger: pino({ level: 'silent' }) });
   const gateway = createGateway(services);
-  const port = await gateway.listen();
+  let port: number;
+  try {
+    port = await gateway.listen();
+  } catch (err) {
+    await gateway.close(0);
+    v1.server.close();
+    v2.server.close();
+    throw listenFailure('the demo gateway', settings.host, settings.port, err, { flag: '--port' });
+  }
   const base = `http://127.0.0.1:${port}`;
   const dispatcher = new Agent({ connections: 16 });
   console.log(`abgate demo: gateway on ${base}, ${users} simulated users through /models/ranker/predict …`);
@@ -108,7 +122,8 @@ export async function demoCommand(args: string[]): Promise<number | undefined> {
     return undefined;
   }
   console.log(
-    `(run \`abgate demo --keep\` to keep the gateway up and open ${'/reports/ranker-v2'} in a browser)`,
+    '(to keep the gateway up and open /reports/ranker-v2 in a browser, run `npm run demo -- --keep`, ' +
+      'or `npx abgate demo --keep` where abgate is installed)',
   );
   await dispatcher.close();
   await gateway.close();

@@ -2,6 +2,11 @@
 import { loadExperiments } from '../config/load-experiments.js';
 import { parse } from './args.js';
 
+export const VALIDATE_USAGE = `abgate validate [DIR]
+  checks every experiment file in DIR (default ABGATE_EXPERIMENTS, else ./experiments) as the
+  gateway does at start, with \${NAME} variables resolved from the environment;
+  exits 1 listing file: field: reason for every problem`;
+
 export async function validateCommand(args: string[]): Promise<number> {
   const { positionals } = parse(args, {});
   const dir = positionals[0] ?? process.env.ABGATE_EXPERIMENTS ?? './experiments';

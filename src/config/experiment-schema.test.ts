@@ -56,6 +56,18 @@ describe('experiment schema', () => {
     expect(r.definition.metrics[0]).toMatchObject({ min: 0, max: 10_000 });
   });
 
+  it('accepts route.predict with methods in any case', () => {
+    const r = validateExperimentDocument('exp.yaml', {
+      ...valid,
+      route: { path: '/v2/models/x', predict: { methods: ['post'], paths: ['/infer'] } },
+    });
+    if ('problems' in r) throw new Error(r.problems.join());
+    expect(r.definition.route).toEqual({
+      path: '/v2/models/x',
+      predict: { methods: ['POST'], paths: ['/infer'] },
+    });
+  });
+
   it('honours an explicit control and lower-cases header names', () => {
     const r = validateExperimentDocument('exp.yaml', {
       ...valid,
@@ -155,6 +167,23 @@ describe('experiment schema', () => {
       'exp.yaml: metrics.0.max: must not be below min (10)',
     ],
     [{ ...valid, metrics: [{ name: 'm', type: 'continuous', max: 'lots' }] }, 'exp.yaml: metrics.0.max:'],
+    [
+      { ...valid, metrics: [{ name: 'm', type: 'binomial', mde: 5 }] },
+      'exp.yaml: metrics.0.mde: is relative (0.05 = 5%); above 1 (a 100% change) is implausible: did you mean a percentage',
+    ],
+    [
+      { ...valid, metrics: [{ name: 'm', type: 'binomial', mde: 0.0001 }] },
+      'metrics.0.mde: is relative (0.05 = 5%); below 0.001',
+    ],
+    [
+      { ...valid, route: { path: '/v2/models/x', predict: { methods: ['FETCH'] } } },
+      'exp.yaml: route.predict.methods.0:',
+    ],
+    [
+      { ...valid, route: { path: '/v2/models/x', predict: { paths: ['infer'] } } },
+      'route.predict.paths.0: must be a sub-path starting with "/"',
+    ],
+    [{ ...valid, route: { path: '/v2/health/ready' } }, 'route.path: must not be under a reserved'],
   ])('rejects %# with a message naming file, field and reason', (doc, expected) => {
     expect(problems(doc).join('\n')).toContain(expected);
   });

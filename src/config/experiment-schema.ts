@@ -4,8 +4,8 @@ import { bucketRanges, AllocationError } from '../core/allocation.js';
 import { HASH_VERSIONS } from '../core/hash.js';
 import { STATUSES } from '../core/lifecycle.js';
 
-/** Gateway-owned path prefixes an experiment may not claim. */
-export const RESERVED_PATHS = ['/api', '/reports', '/healthz', '/readyz', '/metrics'] as const;
+/** Gateway-owned path prefixes an experiment may not claim (/v2/health: KServe v2 health, see route.predict). */
+export const RESERVED_PATHS = ['/api', '/reports', '/healthz', '/readyz', '/metrics', '/v2/health'] as const;
 
 const slug = z
   .string()
@@ -49,6 +49,31 @@ const routePath = z
     `must not be under a reserved gateway path (${RESERVED_PATHS.join(', ')})`,
   );
 
+const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
+/**
+ * Which requests on the route are predictions (assigned, exposed, sent to the arm); the others
+ * (health, metadata) go to control without a unit and without an exposure. Both lists must match;
+ * an absent list matches everything. @default every request is a prediction
+ */
+export const predictSchema = z.strictObject({
+  /** e.g. [POST] */
+  methods: z
+    .array(
+      z
+        .string()
+        .transform((m) => m.toUpperCase())
+        .pipe(z.enum(HTTP_METHODS)),
+    )
+    .min(1)
+    .optional(),
+  /** Sub-paths after route.path ("/" is the route itself; "*" matches one segment), e.g. [/infer]. */
+  paths: z
+    .array(z.string().regex(/^\/[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/, 'must be a sub-path starting with "/"'))
+    .min(1)
+    .optional(),
+});
+
 export const unitSchema = z.union([
   z.strictObject({ header: headerName }),
   z.strictObject({ cookie: z.string().min(1) }),
@@ -78,7 +103,14 @@ export const metricSchema = z.strictObject({
   type: z.enum(['binomial', 'continuous', 'ratio']),
   direction: z.enum(['increase', 'decrease']).default('increase'),
   /** Relative minimum detectable effect for the sample-size estimate. @default 0.05 */
-  mde: z.number().positive().max(10).default(0.05),
+  mde: z
+    .number()
+    .min(0.001, 'is relative (0.05 = 5%); below 0.001 (0.1%) no experiment could reach the sample it needs')
+    .max(
+      1,
+      'is relative (0.05 = 5%); above 1 (a 100% change) is implausible: did you mean a percentage, e.g. 5 for 0.05?',
+    )
+    .default(0.05),
   description: z.string().optional(),
   /** Continuous only: smallest plausible value of one event; events below it are rejected. */
   min: z.number().finite().optional(),
@@ -123,7 +155,7 @@ export const experimentSchema = z
         `must be 0 or at least ${MIN_TRAFFIC} (one user bucket of 10,000); a smaller share would enrol nobody`,
       )
       .default(100),
-    route: z.strictObject({ path: routePath }),
+    route: z.strictObject({ path: routePath, predict: predictSchema.optional() }),
     unit: unitSchema.default({ header: 'x-user-id' }),
     missing_unit: z.enum(['reject', 'control']).default('reject'),
     /** Two-sided significance level for reports. @default 0.05 */

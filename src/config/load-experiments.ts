@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import { ConfigError } from './config-error.js';
 import { experimentSchema, type ExperimentDefinition } from './experiment-schema.js';
 import { isRouted } from '../core/lifecycle.js';
+import { interpolateDocument, type Environment } from './interpolate.js';
 
 const EXTENSIONS = /\.(ya?ml|json)$/i;
 
@@ -95,6 +96,7 @@ export function isExperimentFile(name: string): boolean {
 export async function loadExperimentFile(
   dir: string,
   name: string,
+  env: Environment = process.env,
 ): Promise<{ loaded: LoadedExperiment } | { file: string; problems: string[] }> {
   const path = join(dir, name);
   const file = relative(process.cwd(), path) || path;
@@ -113,16 +115,30 @@ export async function loadExperimentFile(
     const what = /\.json$/i.test(name) ? 'JSON' : 'YAML';
     return { file, problems: [`${file}: (file): not valid ${what}: ${(err as Error).message}`] };
   }
-  const result = validateExperimentDocument(file, doc);
+  const resolved = interpolateDocument(doc, env);
+  if (resolved.problems.length > 0) {
+    return { file, problems: resolved.problems.map((p) => `${file}: ${p.field}: ${p.message}`) };
+  }
+  const result = validateExperimentDocument(file, resolved.value);
   if ('problems' in result) return { file, problems: result.problems };
   return { loaded: { file, definition: result.definition } };
 }
 
+export interface LoadExperimentsOptions {
+  /** Variables for `${NAME}` / `${NAME:-default}` in string values. @default process.env */
+  readonly env?: Environment;
+}
+
 /**
- * Reads every *.yaml, *.yml and *.json file in `dir` (not recursive), validates each and the set.
+ * Reads every *.yaml, *.yml and *.json file in `dir` (not recursive), resolves environment
+ * variables in its string values, validates each and the set.
  * Throws ConfigError listing every problem (file, field, reason) when anything is wrong.
  */
-export async function loadExperiments(dir: string): Promise<LoadedExperiment[]> {
+export async function loadExperiments(
+  dir: string,
+  options: LoadExperimentsOptions = {},
+): Promise<LoadedExperiment[]> {
+  const env = options.env ?? process.env;
   let names: string[];
   try {
     names = (await readdir(dir)).filter((n) => EXTENSIONS.test(n)).sort();
@@ -133,7 +149,7 @@ export async function loadExperiments(dir: string): Promise<LoadedExperiment[]> 
   const problems: string[] = [];
   const loaded: LoadedExperiment[] = [];
   for (const name of names) {
-    const result = await loadExperimentFile(dir, name);
+    const result = await loadExperimentFile(dir, name, env);
     if ('problems' in result) problems.push(...result.problems);
     else loaded.push(result.loaded);
   }

@@ -24,6 +24,9 @@ describe('settings', () => {
     [{ ABGATE_MAX_CONNECTIONS: '-1' }, 'ABGATE_MAX_CONNECTIONS:'],
     [{ ABGATE_WORKERS: '4' }, 'ABGATE_WORKERS: more than one worker needs a shared store; set REDIS_URL'],
     [{ ABGATE_LOG_SAMPLE_RATE: '2' }, 'ABGATE_LOG_SAMPLE_RATE:'],
+    [{ ABGATE_CORS_ORIGINS: 'https://shop.example/path' }, 'ABGATE_CORS_ORIGINS: each origin must be'],
+    [{ ABGATE_REDIS_CLUSTER: 'redis://a:6379' }, 'ABGATE_REDIS_CLUSTER: must be host:port seed nodes separated by commas'],
+    [{ ABGATE_MODEL_V1_PORT: '70000' }, 'ABGATE_MODEL_V1_PORT:'],
   ])('names the variable of a bad setting: %j', (env, message) => {
     expect(() => loadSettings(env)).toThrow(message);
   });
@@ -45,5 +48,25 @@ describe('settings', () => {
 
   it('allows several workers with Redis', () => {
     expect(loadSettings({ ABGATE_WORKERS: '4', REDIS_URL: 'redis://127.0.0.1:6379' }).workers).toBe(4);
+  });
+
+  it('reads CORS origins as a list, with none by default', () => {
+    expect(loadSettings({}).corsOrigins).toEqual([]);
+    expect(
+      loadSettings({ ABGATE_CORS_ORIGINS: 'https://shop.example, http://localhost:5173' }).corsOrigins,
+    ).toEqual(['https://shop.example', 'http://localhost:5173']);
+    expect(loadSettings({ ABGATE_CORS_ORIGINS: '*' }).corsOrigins).toEqual(['*']);
+  });
+
+  it('accepts Redis Cluster seed nodes and demo model ports', () => {
+    const s = loadSettings({
+      ABGATE_REDIS_CLUSTER: 'redis-0.redis:6379, redis-1.redis:6379',
+      ABGATE_MODEL_V1_PORT: '9101',
+    });
+    expect(s).toMatchObject({
+      redisCluster: 'redis-0.redis:6379, redis-1.redis:6379',
+      modelV1Port: 9101,
+      modelV2Port: 9002,
+    });
   });
 });

@@ -72,6 +72,17 @@ const adminTokens = z.string().transform((raw, ctx): AdminToken[] => {
   return tokens;
 });
 
+/** `*`, or an origin as browsers send it: scheme://host[:port], nothing after. */
+function isOrigin(value: string): boolean {
+  if (value === '*') return true;
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.origin === value;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Every setting, its environment variable and its default. The compose file and the README
  * are checked against this table, so a variable documented there is one the code reads.
@@ -188,6 +199,25 @@ export const settingsSchema = z.object({
    * healing a missed change notification; 0 turns the check off. @default 1000
    */
   liveCheckIntervalMs: int(0, 3_600_000).default(1000),
+  // ── operator and developer surface ────────────────────────────────────────────────────────
+  /**
+   * ABGATE_CORS_ORIGINS: browser origins allowed to POST outcomes (comma-separated, or `*`).
+   * @default none (no CORS headers: browsers may not call the outcome endpoint cross-origin)
+   */
+  corsOrigins: z
+    .string()
+    .transform((s) =>
+      s
+        .split(',')
+        .map((o) => o.trim())
+        .filter((o) => o !== ''),
+    )
+    .pipe(z.array(z.string().refine(isOrigin, 'each origin must be scheme://host[:port] (no path) or *')))
+    .default([]),
+  /** ABGATE_MODEL_V1_PORT: port of demo model v1 under `abgate start`. @default 9001 */
+  modelV1Port: int(0, 65535).default(9001),
+  /** ABGATE_MODEL_V2_PORT: port of demo model v2 under `abgate start`. @default 9002 */
+  modelV2Port: int(0, 65535).default(9002),
 });
 
 export type Settings = z.output<typeof settingsSchema>;
@@ -220,6 +250,9 @@ export const SETTINGS_ENV: { readonly [K in keyof Settings]-?: string } = {
   adminToken: 'ABGATE_ADMIN_TOKEN',
   adminTokenLabel: 'ABGATE_ADMIN_TOKEN_LABEL',
   liveCheckIntervalMs: 'ABGATE_LIVE_CHECK_MS',
+  corsOrigins: 'ABGATE_CORS_ORIGINS',
+  modelV1Port: 'ABGATE_MODEL_V1_PORT',
+  modelV2Port: 'ABGATE_MODEL_V2_PORT',
 };
 
 /** Token settings: an empty variable is refused rather than read as unset (it would open the door). */

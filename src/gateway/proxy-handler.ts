@@ -3,10 +3,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { decide } from '../core/decision.js';
 import { ApiError, toApiError } from '../errors/api-error.js';
-import type { CompiledArm, CompiledExperiment } from '../routing/compiled-experiment.js';
+import { isPrediction, type CompiledArm, type CompiledExperiment } from '../routing/compiled-experiment.js';
 import type { RouteMatch } from '../routing/route-table.js';
 import type { EventStore } from '../store/event-store.js';
-import type { RequestObserver } from '../telemetry/request-record.js';
+import {
+  statusClass,
+  type AttemptResult,
+  type RequestObserver,
+  type UpstreamAttempt,
+} from '../telemetry/request-record.js';
 import { endToEndHeaders, forwardedFor, GATEWAY_REQUEST_HEADERS } from '../proxy/headers.js';
 import { Cancellation } from '../proxy/cancellation.js';
 import { pipeResponse } from '../proxy/pipe-response.js';
@@ -18,7 +23,12 @@ import {
   readBounded,
   tooLarge,
 } from '../proxy/request-body.js';
-import { isRetryableStatus, upstreamError, UpstreamTimeoutError } from '../proxy/upstream-errors.js';
+import {
+  isRetryableStatus,
+  isTimeout,
+  upstreamError,
+  UpstreamTimeoutError,
+} from '../proxy/upstream-errors.js';
 import type { UpstreamResponse, Upstreams } from '../proxy/upstream-pools.js';
 import { sendError } from './node-response.js';
 import { requestIdFrom, type RequestIdGenerator } from './request-id.js';
@@ -63,8 +73,29 @@ function isClientGone(err: unknown, res: ServerResponse): boolean {
   return err instanceof ClientClosedError || (res.destroyed && !res.writableFinished);
 }
 
-interface InFlight {
+/** Per-request state the failure path needs too: the attempt under way and what happened so far. */
+interface RequestState {
+  /** The attempt under way, so a client that goes away cancels it. */
   current: Cancellation | undefined;
+  /** The arm the user was assigned to, once decided. */
+  arm: string | undefined;
+  /** Every upstream attempt so far (created on the first). */
+  attempts: UpstreamAttempt[] | undefined;
+  /** Not a prediction: passed to control (route.predict). */
+  passthrough: boolean;
+}
+
+/** How a failed attempt ended, for metrics: the client's doing, a timeout, or an unreachable upstream. */
+function failedAttemptResult(err: unknown): AttemptResult {
+  if (err instanceof ClientClosedError || err instanceof BodyTooLargeError) return 'cancelled';
+  return isTimeout(err) ? 'timeout' : 'unavailable';
+}
+
+function upstreamMsOf(attempts: readonly UpstreamAttempt[] | undefined): number | undefined {
+  if (attempts === undefined) return undefined;
+  let ms = 0;
+  for (let i = 0; i < attempts.length; i++) ms += attempts[i]!.ms;
+  return ms;
 }
 
 function abortOnTimeout(controller: Cancellation): void {
@@ -94,9 +125,22 @@ export class ProxyHandler {
   handle(req: IncomingMessage, res: ServerResponse, match: RouteMatch, query: string): void {
     const start = this.monotonic();
     const requestId = requestIdFrom(req.headers['x-request-id'], this.deps.requestId);
-    this.serve(req, res, match, query, requestId, start).catch((err: unknown) => {
-      // serve() answers every expected failure itself; this is the last line of defence.
-      this.fail(req, res, match.experiment, requestId, start, err);
+    const state: RequestState = {
+      current: undefined,
+      arm: undefined,
+      attempts: undefined,
+      passthrough: false,
+    };
+    // A client that goes away cancels the attempt under way.
+    res.once('close', () => {
+      if (!res.writableFinished) state.current?.abort(new ClientClosedError());
+    });
+    const served = isPrediction(match.experiment, req.method ?? 'GET', match.rest)
+      ? this.serve(req, res, match, query, requestId, start, state)
+      : this.passThrough(req, res, match, query, requestId, start, state);
+    served.catch((err: unknown) => {
+      // Every failure ends here: one error answer and one record.
+      this.fail(req, res, match.experiment, requestId, start, err, state);
     });
   }
 
@@ -107,6 +151,7 @@ export class ProxyHandler {
     query: string,
     requestId: string,
     start: number,
+    state: RequestState,
   ): Promise<void> {
     const exp = match.experiment;
     const def = exp.definition;
@@ -145,6 +190,7 @@ export class ProxyHandler {
 
     const decision = decide(exp.allocation, def.status, unitId, forcedIndex, exp.winnerIndex);
     const arm = exp.arms[decision.armIndex]!;
+    state.arm = arm.name;
     // The assignment is the exposure (intention to treat), whatever the upstream answers; but a
     // request refused for its body (413) was never served, so the exposure waits for the attempt.
     const expose = () => {
@@ -169,20 +215,13 @@ export class ProxyHandler {
       }
     };
 
-    // The attempt under way, so a client that goes away cancels it.
-    const inFlight: InFlight = { current: undefined };
-    res.once('close', () => {
-      if (!res.writableFinished) inFlight.current?.abort(new ClientClosedError());
-    });
-
     const canFallBack = arm.fallbackToControl && arm !== exp.control;
     const headers = this.upstreamHeaders(req, exp, requestId);
     const path = match.rest + query;
-    const upstreamStart = this.monotonic();
     let attempt: Attempt;
     try {
       attempt = canFallBack
-        ? await this.withFallback(req, exp, arm, headers, path, inFlight)
+        ? await this.withFallback(req, exp, arm, headers, path, state)
         : {
             response: await this.send(
               arm,
@@ -190,7 +229,7 @@ export class ProxyHandler {
               headers,
               path,
               this.streamBody(req, declared),
-              inFlight,
+              state,
             ),
             arm,
             fallback: false,
@@ -203,7 +242,6 @@ export class ProxyHandler {
       throw upstreamError(err, arm.name, arm.timeoutMs);
     }
     expose();
-    const upstreamMs = this.monotonic() - upstreamStart;
 
     const { response } = attempt;
     const out = endToEndHeaders(response.headers);
@@ -222,14 +260,70 @@ export class ProxyHandler {
         requestId,
         method: req.method ?? 'GET',
         experiment: exp.id,
-        arm: attempt.arm.name,
+        arm: arm.name,
+        ...(attempt.fallback ? { servedBy: attempt.arm.name } : {}),
         status: err && !res.writableFinished ? CLIENT_CLOSED : response.statusCode,
-        upstreamMs,
+        upstreamMs: upstreamMsOf(state.attempts),
+        attempts: state.attempts,
         totalMs: this.monotonic() - start,
         exposure: decision.exposure,
         forced: decision.reason === 'forced',
         fallback: attempt.fallback,
-        ...(attempt.fallback ? { fallbackFrom: arm.name } : {}),
+        ...(err ? { errorCode: 'response_stream_failed' } : {}),
+      });
+    });
+  }
+
+  /**
+   * A request on the route that is not a prediction (route.predict), e.g. a KServe health or
+   * metadata call: served by control as it is, without a unit, an assignment or an exposure.
+   */
+  private async passThrough(
+    req: IncomingMessage,
+    res: ServerResponse,
+    match: RouteMatch,
+    query: string,
+    requestId: string,
+    start: number,
+    state: RequestState,
+  ): Promise<void> {
+    const exp = match.experiment;
+    state.passthrough = true;
+    const loop = loopError(req.headers[VIA_HEADER], this.gatewayId);
+    if (loop) throw loop;
+    const declared = declaredLength(req);
+    if (declared !== undefined && declared > this.deps.maxBodyBytes) throw tooLarge(this.deps.maxBodyBytes);
+    const control = exp.control;
+    let response: UpstreamResponse;
+    try {
+      response = await this.send(
+        control,
+        req.method ?? 'GET',
+        this.upstreamHeaders(req, exp, requestId),
+        match.rest + query,
+        this.streamBody(req, declared),
+        state,
+      );
+    } catch (err) {
+      if (err instanceof BodyTooLargeError) throw tooLarge(this.deps.maxBodyBytes);
+      if (isClientGone(err, res)) throw new ClientClosedError();
+      throw upstreamError(err, control.name, control.timeoutMs);
+    }
+    const out = endToEndHeaders(response.headers);
+    out['x-abgate-experiment'] = exp.id;
+    out['x-abgate-arm'] = control.name;
+    out['x-request-id'] = requestId;
+    res.writeHead(response.statusCode, out);
+    pipeResponse(response.body, res, (err) => {
+      this.deps.observe?.({
+        requestId,
+        method: req.method ?? 'GET',
+        experiment: exp.id,
+        servedBy: control.name,
+        status: err && !res.writableFinished ? CLIENT_CLOSED : response.statusCode,
+        upstreamMs: upstreamMsOf(state.attempts),
+        totalMs: this.monotonic() - start,
+        passthrough: true,
         ...(err ? { errorCode: 'response_stream_failed' } : {}),
       });
     });
@@ -263,15 +357,16 @@ export class ProxyHandler {
     headers: Record<string, string | string[]>,
     path: string,
     body: AsyncIterable<Buffer> | IncomingMessage | Buffer | null,
-    inFlight: InFlight,
+    state: RequestState,
   ): Promise<UpstreamResponse> {
     headers['x-abgate-arm'] = arm.name;
     // Not an AbortController: same surface, a fraction of the cost (see cancellation.ts).
     const controller = new Cancellation();
-    inFlight.current = controller;
+    state.current = controller;
     const timer = setTimeout(abortOnTimeout, arm.timeoutMs, controller);
+    const started = this.monotonic();
     try {
-      return await this.deps.upstreams.request({
+      const response = await this.deps.upstreams.request({
         origin: arm.origin,
         path: upstreamPath(arm.basePath, path),
         method,
@@ -280,9 +375,22 @@ export class ProxyHandler {
         timeoutMs: arm.timeoutMs,
         signal: controller.signal,
       });
+      (state.attempts ??= []).push({
+        arm: arm.name,
+        result: statusClass(response.statusCode),
+        ms: this.monotonic() - started,
+      });
+      return response;
     } catch (err) {
       const reason: unknown = controller.signal.aborted ? controller.signal.reason : undefined;
-      throw reason instanceof UpstreamTimeoutError || reason instanceof ClientClosedError ? reason : err;
+      const cause =
+        reason instanceof UpstreamTimeoutError || reason instanceof ClientClosedError ? reason : err;
+      (state.attempts ??= []).push({
+        arm: arm.name,
+        result: failedAttemptResult(cause),
+        ms: this.monotonic() - started,
+      });
+      throw cause;
     } finally {
       clearTimeout(timer);
     }
@@ -295,12 +403,12 @@ export class ProxyHandler {
     arm: CompiledArm,
     headers: Record<string, string | string[]>,
     path: string,
-    inFlight: InFlight,
+    state: RequestState,
   ): Promise<Attempt> {
     const method = req.method ?? 'GET';
     const body = hasNoBody(req) ? null : await readBounded(req, this.deps.maxBodyBytes);
     try {
-      const response = await this.send(arm, method, headers, path, body, inFlight);
+      const response = await this.send(arm, method, headers, path, body, state);
       if (!isRetryableStatus(response.statusCode)) return { response, arm, fallback: false };
       await response.body.dump();
     } catch (err) {
@@ -308,7 +416,7 @@ export class ProxyHandler {
       if (err instanceof ClientClosedError) throw err;
     }
     try {
-      const response = await this.send(exp.control, method, headers, path, body, inFlight);
+      const response = await this.send(exp.control, method, headers, path, body, state);
       return { response, arm: exp.control, fallback: true };
     } catch (err) {
       throw err instanceof ClientClosedError
@@ -324,8 +432,18 @@ export class ProxyHandler {
     requestId: string,
     start: number,
     cause: unknown,
+    state: RequestState,
   ): void {
-    const base = { requestId, method: req.method ?? 'GET', experiment: exp.id };
+    const base = {
+      requestId,
+      method: req.method ?? 'GET',
+      experiment: exp.id,
+      ...(state.arm !== undefined ? { arm: state.arm } : {}),
+      ...(state.passthrough ? { passthrough: true } : {}),
+      ...(state.attempts !== undefined
+        ? { attempts: state.attempts, upstreamMs: upstreamMsOf(state.attempts) }
+        : {}),
+    };
     if (cause instanceof ClientClosedError) {
       // Nobody is listening: not an upstream failure, not worth an error log.
       res.destroy();
@@ -346,7 +464,8 @@ export class ProxyHandler {
     sendError(res, err, requestId, headers);
     this.deps.observe?.({
       ...base,
-      ...(arm !== undefined ? { arm } : {}),
+      // A failed fallback names control in the answer; the user stays counted in the assigned arm.
+      ...(state.arm === undefined && !state.passthrough && arm !== undefined ? { arm } : {}),
       status: err.status,
       totalMs: this.monotonic() - start,
       errorCode: err.code,

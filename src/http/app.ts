@@ -1,7 +1,10 @@
 // The Hono app for everything that is not prediction traffic: API, reports, probes, metrics.
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
 import { HTTPException } from 'hono/http-exception';
+import { matchedRoutes } from 'hono/route';
+import type { Context } from 'hono';
 import { requestIdFrom } from '../gateway/request-id.js';
 import { ApiError, errorBody, toApiError } from '../errors/api-error.js';
 import type { Services } from '../services.js';
@@ -12,6 +15,7 @@ import { metricsRoutes } from './routes/metrics.js';
 import { outcomeRoutes } from './routes/outcomes.js';
 import { experimentRoutes } from './routes/experiments.js';
 import { reportPageRoutes } from './routes/reports.js';
+import { openApiRoutes } from './routes/openapi.js';
 import { requireToken } from './auth.js';
 import { requireAdmin } from './admin-auth.js';
 import { controlRoutes } from './routes/control.js';
@@ -22,7 +26,8 @@ const CLIENT_CLOSED = 499;
 /** The gateway's own endpoints and their methods, to tell 405 from 404. */
 const ENDPOINTS: readonly [RegExp, string][] = [
   [/^\/api\/v1\/(assign|outcomes)$/, 'POST'],
-  [/^\/(healthz|readyz|metrics)$/, 'GET, HEAD'],
+  [/^\/(healthz|readyz|metrics|v2\/health\/(live|ready))$/, 'GET, HEAD'],
+  [/^\/api\/v1\/openapi\.json$/, 'GET, HEAD'],
   [/^\/api\/v1\/experiments(\/[^/]+\/(report|history))?$/, 'GET, HEAD'],
   [/^\/api\/v1\/experiments\/[^/]+$/, 'GET, HEAD, PATCH'],
   [/^\/reports\/[^/]+$/, 'GET, HEAD'],
@@ -30,6 +35,19 @@ const ENDPOINTS: readonly [RegExp, string][] = [
 
 function allowedMethods(path: string): string | undefined {
   return ENDPOINTS.find(([re]) => re.test(path))?.[1];
+}
+
+/** Probes and scrapes: measured, but logged only when they fail. */
+const PROBES = new Set(['/healthz', '/readyz', '/metrics', '/v2/health/live', '/v2/health/ready']);
+
+/** The route pattern that answered (`/api/v1/experiments/:id`), or `unmatched`: bounded label values. */
+function routeOf(c: Context): string {
+  const routes = matchedRoutes(c);
+  for (let i = routes.length - 1; i >= 0; i--) {
+    const r = routes[i]!;
+    if (r.method !== 'ALL') return r.path;
+  }
+  return 'unmatched';
 }
 
 export function createApp(services: Services): Hono<AppEnv> {
@@ -44,20 +62,40 @@ export function createApp(services: Services): Hono<AppEnv> {
     const start = performance.now();
     await next();
     const path = c.req.path;
-    if (path === '/healthz' || path === '/readyz' || path === '/metrics') return;
+    const status = c.res.status;
+    const error = c.error;
+    // The one log line of the request (onError does not log): unexpected errors carry their cause.
     services.observe({
       requestId: c.var.requestId,
       method: c.req.method,
       path,
-      status: c.res.status,
+      route: routeOf(c),
+      status,
       totalMs: performance.now() - start,
-      ...(c.res.status === CLIENT_CLOSED
+      ...(PROBES.has(path) && status < 400 ? { quiet: true } : {}),
+      ...(status === CLIENT_CLOSED
         ? { errorCode: 'client_closed' }
-        : c.error && !(c.error instanceof ApiError)
-          ? { cause: c.error }
-          : {}),
+        : error instanceof ApiError
+          ? { errorCode: error.code }
+          : error
+            ? { cause: error }
+            : {}),
     });
   });
+  if (services.settings.corsOrigins.length > 0) {
+    // Browsers may post outcomes from these origins (ABGATE_CORS_ORIGINS); nothing else is shared.
+    const origins = services.settings.corsOrigins;
+    app.use(
+      '/api/v1/outcomes',
+      cors({
+        origin: origins.includes('*') ? '*' : origins,
+        allowMethods: ['POST'],
+        allowHeaders: ['content-type', 'authorization', 'x-request-id'],
+        exposeHeaders: ['x-request-id'],
+        maxAge: 600,
+      }),
+    );
+  }
   app.use(
     '/api/*',
     bodyLimit({
@@ -98,6 +136,7 @@ export function createApp(services: Services): Hono<AppEnv> {
   app.route('/', experimentRoutes);
   app.route('/', controlRoutes);
   app.route('/', reportPageRoutes);
+  app.route('/', openApiRoutes);
 
   app.notFound((c) => {
     const allowed = allowedMethods(c.req.path);
@@ -114,11 +153,10 @@ export function createApp(services: Services): Hono<AppEnv> {
     const incoming = (c.env as Partial<AppEnv['Bindings']> | undefined)?.incoming;
     if (incoming?.destroyed === true && !incoming.complete)
       return new Response(null, { status: CLIENT_CLOSED });
+    // Not logged here: the request's own log line carries the error (see the first middleware).
     const apiError = toApiError(err);
     // The store could not take the events: nothing was acknowledged, the client should retry shortly.
     if (apiError.code === 'store_unavailable') c.header('retry-after', '1');
-    if (apiError.status >= 500)
-      services.logger.error({ err, request_id: c.var.requestId }, 'unhandled error');
     return c.json(errorBody(apiError, c.var.requestId ?? ''), apiError.status);
   });
   return app;

@@ -19,7 +19,8 @@ function codeOf(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
-function isTimeout(err: unknown): boolean {
+/** A timeout of any kind: the arm's timeout_ms, or undici's connect/headers/body timeouts. */
+export function isTimeout(err: unknown): boolean {
   const code = codeOf(err);
   return code !== undefined && TIMEOUT_CODES.has(code);
 }

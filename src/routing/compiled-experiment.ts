@@ -16,8 +16,16 @@ export interface CompiledArm {
   readonly fallbackToControl: boolean;
 }
 
+/** route.predict compiled: which requests are predictions. Absent when every request is one. */
+export interface PredictionMatcher {
+  readonly methods: ReadonlySet<string> | undefined;
+  readonly paths: readonly RegExp[] | undefined;
+}
+
 export interface CompiledExperiment {
   readonly definition: ExperimentDefinition;
+  /** Undefined when every request on the route is a prediction (the default). */
+  readonly predict: PredictionMatcher | undefined;
   readonly id: string;
   readonly allocation: CompiledAllocation;
   readonly arms: readonly CompiledArm[];
@@ -44,6 +52,33 @@ function compileArm(arm: ArmDefinition, index: number): CompiledArm {
   };
 }
 
+/** A sub-path pattern ("*" is one segment, "/" the route itself) as an anchored RegExp. */
+function subPathPattern(pattern: string): RegExp {
+  const trimmed = pattern.replace(/\/+$/, '');
+  const body = trimmed
+    .split('/')
+    .map((segment) => (segment === '*' ? '[^/]+' : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+    .join('/');
+  return new RegExp(`^${body}/?$`);
+}
+
+function compilePredict(definition: ExperimentDefinition): PredictionMatcher | undefined {
+  const predict = definition.route.predict;
+  if (!predict || (predict.methods === undefined && predict.paths === undefined)) return undefined;
+  return {
+    methods: predict.methods ? new Set(predict.methods) : undefined,
+    paths: predict.paths?.map(subPathPattern),
+  };
+}
+
+/** Whether a request (method, path after the route) is a prediction of `exp`. */
+export function isPrediction(exp: CompiledExperiment, method: string, rest: string): boolean {
+  const p = exp.predict;
+  if (p === undefined) return true;
+  if (p.methods !== undefined && !p.methods.has(method)) return false;
+  return p.paths === undefined || p.paths.some((re) => re.test(rest));
+}
+
 /** `definition` is the effective one (file overlaid with live state); `live` gives its phase. */
 export function compileExperiment(definition: ExperimentDefinition, live?: LiveState): CompiledExperiment {
   const arms = definition.arms.map(compileArm);
@@ -52,6 +87,7 @@ export function compileExperiment(definition: ExperimentDefinition, live?: LiveS
     definition.winner === undefined ? -1 : definition.arms.findIndex((a) => a.name === definition.winner);
   return {
     definition,
+    predict: compilePredict(definition),
     id: definition.id,
     allocation: compileAllocation({
       salt: definition.salt,

@@ -1,72 +1,168 @@
 // Prometheus metrics (prom-client) on a registry owned by the gateway instance, never the global one.
-// Labels carry experiment, arm and status class only: never user ids.
+// Labels carry experiment, arm, route and status class only: never user ids.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { EventStore, OutcomeStatus } from '../store/event-store.js';
-import type { RequestRecord } from './request-record.js';
+import { buildInfo, type BuildInfo } from '../build-info.js';
+import { sampleRatioMismatch } from '../core/stats/srm.js';
+import type { EventStore, OutcomeRecord, OutcomeStatus } from '../store/event-store.js';
+import { statusClass, type RequestRecord } from './request-record.js';
+
+/** What the per-experiment gauges need to know about a routed experiment. */
+export interface ExperimentSplit {
+  readonly id: string;
+  /** The phase whose users are counted. @default 1 */
+  readonly phase?: number;
+  readonly arms: readonly { readonly name: string; readonly weight: number }[];
+}
 
 export interface GatewayMetricsOptions {
   /** Replaces render(): under node:cluster, fetches the aggregate of every worker. */
   aggregate?: (registry: Registry) => () => Promise<string>;
-  /** Also export Node process metrics (CPU, memory, event loop). @default true */
+  /** Also export Node process metrics (CPU, memory, event loop), unprefixed as stock dashboards expect. @default true */
   processMetrics?: boolean;
+  /**
+   * Experiments whose split is exported at each scrape (users per arm from the store, expected
+   * share, SRM p-value), for the SRM alert. @default none
+   */
+  experiments?: () => readonly ExperimentSplit[];
+  /** @default this package's version, Node version and git commit */
+  build?: BuildInfo;
 }
 
-function statusClass(status: number): string {
-  return `${Math.floor(status / 100)}xx`;
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+const SEP = '\u0000';
+
+/** A label-children cache: looking children up per request is the expensive part of prom-client. */
+function cached<T>(make: (...labels: string[]) => T): (...labels: string[]) => T {
+  const children = new Map<string, T>();
+  return (...labels) => {
+    const key = labels.join(SEP);
+    let child = children.get(key);
+    if (child === undefined) children.set(key, (child = make(...labels)));
+    return child;
+  };
+}
+
+/**
+ * A counter that mirrors a running total kept elsewhere (the store's status): each scrape adds
+ * what the total grew by since the last one, so it is a true Prometheus counter.
+ */
+function mirroredCounter(name: string, help: string, registers: Registry[], read: () => number): Counter {
+  let seen = 0;
+  return new Counter({
+    name,
+    help,
+    registers,
+    collect() {
+      const now = read();
+      if (now > seen) this.inc(now - seen);
+      seen = Math.max(seen, now);
+    },
+  });
 }
 
 export class GatewayMetrics {
   readonly registry = new Registry();
-  private readonly requests: Counter<'experiment' | 'arm' | 'status_class'>;
-  private readonly upstreamSeconds: Histogram<'experiment' | 'arm'>;
-  private readonly fallbacks: Counter<'experiment' | 'arm'>;
-  private readonly exposures: Counter<'experiment' | 'arm'>;
-  private readonly outcomes: Counter<'result'>;
-  /** Label children cached by key: looking them up per request is the expensive part of prom-client. */
-  private readonly requestChildren = new Map<string, { inc(): void }>();
-  private readonly upstreamChildren = new Map<string, { observe(v: number): void }>();
-  private readonly exposureChildren = new Map<string, { inc(): void }>();
+  private readonly request: (experiment: string, arm: string, cls: string) => { inc(): void };
+  private readonly attempt: (experiment: string, arm: string, result: string) => { inc(): void };
+  private readonly attemptSeconds: (experiment: string, arm: string) => { observe(v: number): void };
+  private readonly fallback: (experiment: string, arm: string) => { inc(): void };
+  private readonly passthrough: (experiment: string, cls: string) => { inc(): void };
+  private readonly exposure: (experiment: string, arm: string) => { inc(): void };
+  private readonly outcome: (experiment: string, result: string) => { inc(n?: number): void };
+  private readonly api: (route: string, method: string, cls: string) => { inc(): void };
+  private readonly apiSeconds: (route: string, method: string, cls: string) => { observe(v: number): void };
+  private readonly renderAll: () => Promise<string>;
 
   constructor(store: EventStore, options: GatewayMetricsOptions = {}) {
     const registers = [this.registry];
     this.renderAll = options.aggregate ? options.aggregate(this.registry) : () => this.registry.metrics();
-    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry, prefix: 'abgate_' });
-    this.requests = new Counter({
+    if (options.processMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+
+    const build = options.build ?? buildInfo();
+    new Gauge({
+      name: 'abgate_build_info',
+      help: 'Always 1; labels say which abgate runs: version, Node version and git commit ("unknown" if not known)',
+      labelNames: ['version', 'node_version', 'commit'],
+      registers,
+      aggregator: 'max',
+    }).set({ version: build.version, node_version: build.nodeVersion, commit: build.commit ?? 'unknown' }, 1);
+
+    // ── prediction traffic ──────────────────────────────────────────────────────────────────
+    const requests = new Counter({
       name: 'abgate_requests_total',
-      help: 'Prediction requests answered, by experiment, arm and status class',
+      help: 'Prediction requests answered, by experiment, the arm the user is assigned to ("none" before assignment) and the status class the client got',
       labelNames: ['experiment', 'arm', 'status_class'],
       registers,
     });
-    this.upstreamSeconds = new Histogram({
+    this.request = cached((e, a, c) => requests.labels(e, a, c));
+    const attempts = new Counter({
+      name: 'abgate_upstream_attempts_total',
+      help: 'Requests sent to an arm\'s upstream, by the arm tried and how it ended: status class, "timeout", "unavailable" (connect error) or "cancelled" (client gone)',
+      labelNames: ['experiment', 'arm', 'result'],
+      registers,
+    });
+    this.attempt = cached((e, a, r) => attempts.labels(e, a, r));
+    const attemptSeconds = new Histogram({
       name: 'abgate_upstream_duration_seconds',
-      help: 'Time until the upstream model server answered with headers, per arm',
+      help: 'Time until the upstream answered with headers or failed, per attempt, by the arm tried',
       labelNames: ['experiment', 'arm'],
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      buckets: LATENCY_BUCKETS,
       registers,
     });
-    this.fallbacks = new Counter({
+    this.attemptSeconds = cached((e, a) => attemptSeconds.labels(e, a));
+    const fallbacks = new Counter({
       name: 'abgate_fallbacks_total',
-      help: 'Requests retried on control after their arm failed (labelled with the failed arm)',
+      help: 'Requests answered by control after their assigned arm failed, by the arm that failed',
       labelNames: ['experiment', 'arm'],
       registers,
     });
-    this.exposures = new Counter({
+    this.fallback = cached((e, a) => fallbacks.labels(e, a));
+    const passthrough = new Counter({
+      name: 'abgate_passthrough_requests_total',
+      help: 'Requests on an experiment route that are not predictions (route.predict): served by control, not exposures',
+      labelNames: ['experiment', 'status_class'],
+      registers,
+    });
+    this.passthrough = cached((e, c) => passthrough.labels(e, c));
+    const exposures = new Counter({
       name: 'abgate_exposures_total',
       help: 'Exposures recorded (requests by in-experiment users; not unique users)',
       labelNames: ['experiment', 'arm'],
       registers,
     });
-    this.outcomes = new Counter({
+    this.exposure = cached((e, a) => exposures.labels(e, a));
+
+    // ── API ────────────────────────────────────────────────────────────────────────────────
+    const outcomes = new Counter({
       name: 'abgate_outcomes_total',
-      help: 'Outcome events by result: accepted, duplicate, unattributed, queued, rejected',
-      labelNames: ['result'],
+      help: 'Outcome events by experiment and result (accepted, duplicate, unattributed, held, queued; rejected with experiment "none"); an event tracked by two experiments counts in each',
+      labelNames: ['experiment', 'result'],
       registers,
     });
-    const storeGauge = (name: string, help: string, read: () => number) =>
+    this.outcome = cached((e, r) => outcomes.labels(e, r));
+    const apiRequests = new Counter({
+      name: 'abgate_http_requests_total',
+      help: "Requests to the gateway's own endpoints (API, reports, probes, metrics) by route pattern, method and status class",
+      labelNames: ['route', 'method', 'status_class'],
+      registers,
+    });
+    this.api = cached((r, m, c) => apiRequests.labels(r, m, c));
+    const apiSeconds = new Histogram({
+      name: 'abgate_http_request_duration_seconds',
+      help: "Time to answer a request to the gateway's own endpoints, by route pattern, method and status class",
+      labelNames: ['route', 'method', 'status_class'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.apiSeconds = cached((r, m, c) => apiSeconds.labels(r, m, c));
+
+    // ── event store ────────────────────────────────────────────────────────────────────────
+    const storeGauge = (name: string, help: string, read: () => number, aggregator: 'sum' | 'min' = 'sum') =>
       new Gauge({
         name,
         help,
         registers,
+        aggregator,
         collect() {
           this.set(read());
         },
@@ -81,59 +177,180 @@ export class GatewayMetrics {
       'Bytes in the on-disk journal of unsent events',
       () => store.status().journalBytes,
     );
+    // Under --workers the scrape is the minimum over workers: 0 as soon as one cannot reach the store.
     storeGauge(
+      'abgate_store_connected',
+      '1 when the event store is reachable (under --workers: by every worker)',
+      () => (store.status().connected ? 1 : 0),
+      'min',
+    );
+    mirroredCounter(
       'abgate_events_replayed_total',
       'Events written from the journal after an outage or restart',
+      registers,
       () => store.status().replayedEvents,
     );
-    storeGauge(
+    mirroredCounter(
       'abgate_events_failed_total',
-      'Events the store gave up on',
+      'Events the store gave up on (should stay 0)',
+      registers,
       () => store.status().failedEvents,
     );
-    storeGauge(
+    mirroredCounter(
       'abgate_store_errors_total',
       'Errors talking to the event store (Redis)',
+      registers,
       () => store.status().errors,
     );
-    storeGauge('abgate_store_connected', '1 when the event store is reachable', () =>
-      store.status().connected ? 1 : 0,
-    );
+
+    // ── experiment split, for the SRM alert (read from the store at each scrape) ─────────────
+    const listExperiments = options.experiments;
+    if (listExperiments) this.registerSplitGauges(store, listExperiments, registers);
   }
 
-  /** Records one finished prediction request. */
+  private registerSplitGauges(
+    store: EventStore,
+    listExperiments: () => readonly ExperimentSplit[],
+    registers: Registry[],
+  ): void {
+    interface Split {
+      readonly id: string;
+      readonly arms: { name: string; expected: number; users: number | undefined }[];
+      readonly pValue: number | null;
+    }
+    // One store read per experiment and scrape, shared by the three gauges (collected together).
+    let pending: Promise<Split[]> | undefined;
+    const read = async (): Promise<Split[]> =>
+      Promise.all(
+        listExperiments().map(async (exp): Promise<Split> => {
+          const total = exp.arms.reduce((s, a) => s + a.weight, 0);
+          let counts: ReadonlyMap<string, number> | undefined;
+          try {
+            const agg = await store.readAggregates({
+              experiment: exp.id,
+              ...(exp.phase === undefined ? {} : { phase: exp.phase }),
+              arms: exp.arms.map((a) => a.name),
+              metrics: [],
+            });
+            counts = new Map(agg.arms.map((a) => [a.arm, a.exposures]));
+          } catch {
+            counts = undefined; // store unreachable: no sample rather than a stale one
+          }
+          const arms = exp.arms.map((a) => ({
+            name: a.name,
+            expected: a.weight / total,
+            users: counts === undefined ? undefined : (counts.get(a.name) ?? 0),
+          }));
+          const pValue =
+            counts === undefined
+              ? null
+              : sampleRatioMismatch(
+                  exp.arms.map((a) => ({
+                    name: a.name,
+                    weight: a.weight,
+                    exposures: counts.get(a.name) ?? 0,
+                  })),
+                ).srm.p_value;
+          return { id: exp.id, arms, pValue };
+        }),
+      );
+    const snapshot = () => (pending ??= read().finally(() => (pending = undefined)));
+
+    // Every worker reads the same store: under --workers take one value, not the sum.
+    new Gauge({
+      name: 'abgate_experiment_users',
+      help: "Unique users first exposed in each arm, as the store counts them (the report's exposures)",
+      labelNames: ['experiment', 'arm'],
+      registers,
+      aggregator: 'max',
+      async collect() {
+        const splits = await snapshot();
+        this.reset();
+        for (const e of splits)
+          for (const a of e.arms)
+            if (a.users !== undefined) this.set({ experiment: e.id, arm: a.name }, a.users);
+      },
+    });
+    new Gauge({
+      name: 'abgate_experiment_expected_share',
+      help: 'Share of exposed users each arm should get: its weight over the sum of weights',
+      labelNames: ['experiment', 'arm'],
+      registers,
+      aggregator: 'max',
+      async collect() {
+        const splits = await snapshot();
+        this.reset();
+        for (const e of splits)
+          for (const a of e.arms) this.set({ experiment: e.id, arm: a.name }, a.expected);
+      },
+    });
+    new Gauge({
+      name: 'abgate_experiment_srm_p_value',
+      help: 'p-value of the chi-square test of users per arm against the weights (a sample ratio mismatch below 0.001)',
+      labelNames: ['experiment'],
+      registers,
+      aggregator: 'min',
+      async collect() {
+        const splits = await snapshot();
+        this.reset();
+        for (const e of splits) if (e.pValue !== null) this.set({ experiment: e.id }, e.pValue);
+      },
+    });
+  }
+
+  /** Records one finished request: prediction traffic (with `experiment`) or an API request (with `route`). */
   observeRequest(r: RequestRecord): void {
-    if (r.experiment === undefined) return;
+    const cls = statusClass(r.status);
+    if (r.experiment === undefined) {
+      if (r.route === undefined) return;
+      const method = r.method;
+      this.api(r.route, method, cls).inc();
+      this.apiSeconds(r.route, method, cls).observe(r.totalMs / 1000);
+      return;
+    }
+    if (r.passthrough) {
+      this.passthrough(r.experiment, cls).inc();
+      return;
+    }
     const arm = r.arm ?? 'none';
-    const key = `${r.experiment}\u0000${arm}\u0000${r.status}`;
-    let child = this.requestChildren.get(key);
-    if (!child) {
-      child = this.requests.labels(r.experiment, arm, statusClass(r.status));
-      this.requestChildren.set(key, child);
+    this.request(r.experiment, arm, cls).inc();
+    const attempts = r.attempts;
+    if (attempts !== undefined) {
+      for (let i = 0; i < attempts.length; i++) {
+        const a = attempts[i]!;
+        this.attempt(r.experiment, a.arm, a.result).inc();
+        this.attemptSeconds(r.experiment, a.arm).observe(a.ms / 1000);
+      }
     }
-    child.inc();
-    if (r.upstreamMs !== undefined) {
-      const hkey = `${r.experiment}\u0000${arm}`;
-      let h = this.upstreamChildren.get(hkey);
-      if (!h) this.upstreamChildren.set(hkey, (h = this.upstreamSeconds.labels(r.experiment, arm)));
-      h.observe(r.upstreamMs / 1000);
-    }
-    if (r.fallback) this.fallbacks.labels(r.experiment, r.fallbackFrom ?? 'none').inc();
+    if (r.fallback) this.fallback(r.experiment, arm).inc();
   }
 
   /** Counts an exposure (from the proxy or the assignment API). */
   observeExposure(experiment: string, arm: string): void {
-    const key = `${experiment}\u0000${arm}`;
-    let child = this.exposureChildren.get(key);
-    if (!child) this.exposureChildren.set(key, (child = this.exposures.labels(experiment, arm)));
-    child.inc();
+    this.exposure(experiment, arm).inc();
   }
 
-  observeOutcomes(statuses: readonly OutcomeStatus[], rejected: number): void {
-    const counts: Record<string, number> = {};
-    for (const s of statuses) counts[s] = (counts[s] ?? 0) + 1;
-    for (const [result, n] of Object.entries(counts)) this.outcomes.labels(result).inc(n);
-    if (rejected > 0) this.outcomes.labels('rejected').inc(rejected);
+  /** Counts what became of each outcome, in every experiment it was for; rejected ones under "none". */
+  observeOutcomes(
+    records: readonly Pick<OutcomeRecord, 'targets'>[],
+    /** One per record; undefined for a record counted among the rejected instead. */
+    statuses: readonly (OutcomeStatus | undefined)[],
+    rejected: number,
+  ): void {
+    const counts = new Map<string, number>();
+    records.forEach((record, i) => {
+      const status = statuses[i];
+      if (status === undefined) return;
+      for (const t of record.targets) {
+        const key = t.experiment + SEP + status;
+        counts.set(key, (counts.get(key) ?? 0) + 1);
+      }
+    });
+    for (const [key, n] of counts) {
+      const [experiment, result] = key.split(SEP) as [string, string];
+      this.outcome(experiment, result).inc(n);
+    }
+    if (rejected > 0) this.outcome('none', 'rejected').inc(rejected);
   }
 
   contentType(): string {
@@ -143,6 +360,4 @@ export class GatewayMetrics {
   render(): Promise<string> {
     return this.renderAll();
   }
-
-  private readonly renderAll: () => Promise<string>;
 }

@@ -57,4 +57,44 @@ describe('requestLogger', () => {
     log({ ...ok, status: 400, errorCode: 'missing_unit' });
     expect(lines.map((l) => l.level)).toEqual([50, 40]);
   });
+
+  it('always logs a fallback with its attempts, and never a successful probe', () => {
+    const { lines, logger } = capture();
+    // Successes are not sampled at all, yet the fallback is logged…
+    const log = requestLogger(logger, { sampleRate: 0, random: () => 0 });
+    log({
+      ...ok,
+      arm: 'treatment',
+      servedBy: 'control',
+      fallback: true,
+      attempts: [
+        { arm: 'treatment', result: 'timeout', ms: 150.0004 },
+        { arm: 'control', result: '2xx', ms: 2 },
+      ],
+    });
+    // …and with every success logged, a successful probe still is not; a failing one is.
+    const all = requestLogger(logger, { sampleRate: 1, random: () => 0 });
+    all({
+      requestId: 'p',
+      method: 'GET',
+      path: '/readyz',
+      route: '/readyz',
+      status: 200,
+      totalMs: 1,
+      quiet: true,
+    });
+    all({ requestId: 'p5', method: 'GET', path: '/readyz', route: '/readyz', status: 503, totalMs: 1 });
+    expect(lines.map((l) => [l.level, l.request_id])).toEqual([
+      [40, 'r1'],
+      [50, 'p5'],
+    ]);
+    expect(lines[0]).toMatchObject({
+      arm: 'treatment',
+      served_by: 'control',
+      attempts: [
+        { arm: 'treatment', result: 'timeout', ms: 150 },
+        { arm: 'control', result: '2xx', ms: 2 },
+      ],
+    });
+  });
 });

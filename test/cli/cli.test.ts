@@ -1,9 +1,12 @@
 // The abgate command as a user runs it: validate, serve with graceful shutdown, bad configuration.
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { COMMANDS, main } from '../../src/cli/main.js';
 import { runCli, spawnCli, waitForOutput } from '../helpers/cli.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 import { experimentsDir, twoArmExperiment } from '../helpers/experiments.js';
@@ -31,6 +34,101 @@ describe('abgate validate', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/bad\.yaml: arms: needs at least two arms/);
     expect(r.stderr).toMatch(/bad\.yaml: arms\.0\.upstream: must be an absolute http\(s\) URL/);
+  });
+});
+
+describe('abgate --help and --version', () => {
+  it.each(Object.keys(COMMANDS))('abgate %s --help prints its usage and exits 0', async (name) => {
+    const out: string[] = [];
+    const log = vi.spyOn(console, 'log').mockImplementation((text: string) => void out.push(text));
+    try {
+      expect(await main([name, '--help'])).toBe(0);
+    } finally {
+      log.mockRestore();
+    }
+    expect(out.join('\n')).toMatch(new RegExp(`^abgate ${name}\\b`));
+  });
+
+  it('prints the version, commit and Node version', async () => {
+    const r = await runCli(['--version']);
+    expect(r.code).toBe(0);
+    const pkg = JSON.parse(await readFile('package.json', 'utf8')) as { version: string };
+    expect(r.stdout.trim()).toMatch(
+      new RegExp(
+        `^abgate ${pkg.version.replace(/\./g, '\\.')} \\((commit [0-9a-f]{12}, )?node v\\d+\\.\\d+\\.\\d+\\)$`,
+      ),
+    );
+  });
+
+  it('shows the usage of the command after a usage error', async () => {
+    const r = await runCli(['validate', '--nope']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("abgate validate: Unknown option '--nope'");
+    expect(r.stderr).toContain('abgate validate [DIR]');
+  });
+});
+
+describe('abgate start', () => {
+  it('points the example experiments at the model ports it was given', async () => {
+    const child = spawnCli([
+      'start',
+      '--port',
+      '0',
+      '--host',
+      '127.0.0.1',
+      '--model-v1-port',
+      '0',
+      '--model-v2-port',
+      '0',
+    ]);
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    try {
+      const out = await waitForOutput(child, /demo model variants on/);
+      const port = Number(/"port":(\d+)/.exec(out)![1]);
+      const models = /"models":\[(\d+),(\d+)\]/.exec(out)!.slice(1).map(Number);
+      expect(models.every((p) => p !== 9001 && p !== 9002 && p > 0)).toBe(true);
+      for (const user of ['alice', 'bob', 'carol', 'dave']) {
+        const res = await request(`http://127.0.0.1:${port}/models/ranker/predict`, {
+          method: 'POST',
+          headers: { 'x-user-id': user, 'content-type': 'application/json' },
+          body: '{"features":{"query_length":3}}',
+        });
+        const body = (await res.body.json()) as { model?: string };
+        expect(res.statusCode, JSON.stringify(body)).toBe(200);
+        expect(body.model).toBe('rank');
+      }
+    } finally {
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    }
+  });
+});
+
+const hasScript = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
+if (!hasScript) console.warn('[skip] script(1) not found: the terminal start-up hint is not checked');
+
+describe.skipIf(!hasScript)('abgate start in a terminal', () => {
+  it('prints the curl command as plain text that can be pasted', async () => {
+    // script(1) gives the command a pseudo-terminal as stdout, as when a user runs npm start.
+    const cli = `node --import tsx --input-type=module -e "import('./src/cli/main.ts').then((m) => m.main(process.argv.slice(1)))" -- start --port 0 --host 127.0.0.1 --model-v1-port 0 --model-v2-port 0`;
+    const child = spawn('script', ['-qfec', cli, '/dev/null'], {
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      env: { ...process.env, ABGATE_LOG_LEVEL: 'info' },
+      stdio: ['pipe', 'pipe', 'pipe'],
+      detached: true,
+    });
+    try {
+      const out = await waitForOutput(child, /curl -s -i[^\n]*\n[^\n]*predict/);
+      const port = /abgate is up: gateway on http:\/\/localhost:(\d+)/.exec(out)?.[1];
+      expect(port, out).toBeDefined();
+      expect(out).toContain(`curl -s -i -H 'x-user-id: alice' -H 'content-type: application/json'`);
+      expect(out).toContain(
+        `-d '{"features":{"query_length":3,"position":1,"price":20}}' http://localhost:${port}/models/ranker/predict`,
+      );
+      expect(out).not.toMatch(/curl[^\n]*\\"/); // no JSON escaping
+    } finally {
+      process.kill(-child.pid!, 'SIGKILL');
+    }
   });
 });
 

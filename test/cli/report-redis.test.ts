@@ -86,7 +86,9 @@ describe('abgate report --redis', () => {
 
   it('fails clearly when Redis cannot be reached', async () => {
     const r = await runCli(['report', 'from-redis', '--redis', 'redis://127.0.0.1:1', '--experiments', dir]);
-    expect(r.code).toBe(2);
-    expect(r.stderr).toContain('cannot read redis://127.0.0.1:1');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(
+      'cannot connect to Redis at 127.0.0.1:1: connection refused (ECONNREFUSED): is it running, on this host and port?',
+    );
   });
 });

@@ -1,4 +1,6 @@
 // `abgate report --url`: the CLI shows the same numbers as the JSON API for the same data.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Report } from '../../src/reports/build-report.js';
@@ -6,6 +8,7 @@ import { MemoryEventStore } from '../../src/store/memory-event-store.js';
 import { runCli } from '../helpers/cli.js';
 import { startGateway, type TestGateway } from '../helpers/gateway.js';
 import { NO_UPSTREAMS, twoArmExperiment } from '../helpers/experiments.js';
+import { deadUrl } from '../helpers/upstream.js';
 
 /** ABGATE_API_TOKEN of the gateway (tokens need at least 16 characters). */
 const TOKEN = 'cli-report-token-0123456789';
@@ -63,11 +66,38 @@ describe('abgate report', () => {
 
   it('fails clearly without a token, with a bad format, or with no source', async () => {
     const noToken = await runCli(['report', 'cli', '--url', gw.url], { ABGATE_API_TOKEN: '' });
-    expect(noToken.code).toBe(2);
+    expect(noToken.code).toBe(1);
     expect(noToken.stderr).toContain('answered 401');
+    expect(noToken.stderr).toContain('--token or ABGATE_API_TOKEN');
     const bad = await runCli(['report', 'cli', '--format', 'xml']);
     expect(bad.code).toBe(2);
     const nowhere = await runCli(['report', 'cli'], { REDIS_URL: '' });
     expect(nowhere.stderr).toContain('give --url');
+  });
+
+  it('says what is wrong with a --url that is not a gateway', async () => {
+    const notUrl = await runCli(['report', 'cli', '--url', 'localhost:8080']);
+    expect(notUrl.code).toBe(2);
+    expect(notUrl.stderr).toContain('--url "localhost:8080" must be an http:// or https:// URL');
+    const refused = await runCli(['report', 'cli', '--url', await deadUrl()]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(
+      /cannot reach the gateway at http:\/\/127\.0\.0\.1:\d+: connection refused/,
+    );
+    const other = createServer((_req, res) =>
+      res.writeHead(404, { 'content-type': 'text/html' }).end('<h1>no</h1>'),
+    );
+    await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
+      const r = await runCli(['report', 'cli', '--url', url]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain(
+        `${url} answered 404 to GET ${url}/api/v1/experiments/cli/report without an abgate report`,
+      );
+      expect(r.stderr).not.toContain('undefined');
+    } finally {
+      other.close();
+    }
   });
 });

@@ -1,8 +1,9 @@
 // The deployment files agree with the code: docker-compose.yml, Dockerfile, deploy/prometheus.yml,
 // deploy/experiments/ and the load-test presets are checked against the settings schema, the
 // CLI, the experiment loader and the demo model server, so none of them can drift silently.
-// Nothing here needs Docker: the files are parsed and compared.
-import { existsSync, readFileSync } from 'node:fs';
+// Nothing here needs Docker: the files are parsed (with compose's ${VAR:-default} interpolation)
+// and compared.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { basename, join } from 'node:path';
 import jstatPkg from 'jstat';
@@ -10,21 +11,31 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { loadExperiments, type LoadedExperiment } from '../../src/config/load-experiments.js';
 import { loadSettings, SETTINGS_ENV, type Settings } from '../../src/config/settings.js';
+import { interpolateDocument, referencedVariables, type Environment } from '../../src/config/interpolate.js';
 import { MODELS, VARIANTS } from '../../src/demo/models.js';
 import { parseWeights } from '../../loadtest/lib/env.js';
 import { PRESETS } from '../../loadtest/lib/presets.js';
 import { chiSquareSurvival, normalQuantile, srmBands, srmTest } from '../../loadtest/lib/stats.js';
+import { cliCommands, cliProblems } from '../helpers/cli-surface.js';
 
 const { jStat } = jstatPkg;
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
+
+/** Environment variables the experiment files of a folder refer to. */
+function experimentVariables(dir: string): string[] {
+  return readdirSync(join(ROOT, dir))
+    .filter((f) => /\.(ya?ml|json)$/.test(f))
+    .flatMap((f) => referencedVariables(read(join(dir, f))).map((v) => v.name));
+}
 
 // ── the files ─────────────────────────────────────────────────────────────────────────────────
 type Port = string | number | { target: number | string; published?: number | string };
 type Volume = string | { type?: string; source?: string; target: string; read_only?: boolean };
 interface Service {
   image?: string;
-  build?: string | { context?: string; dockerfile?: string };
+  pull_policy?: string;
+  build?: string | { context?: string; dockerfile?: string; args?: Record<string, string> };
   command?: string | string[];
   environment?: Record<string, string | number | boolean | null> | string[];
   ports?: Port[];
@@ -38,7 +49,14 @@ interface Compose {
   volumes?: Record<string, unknown>;
 }
 
-const compose = parse(read('docker-compose.yml')) as Compose;
+/** docker-compose.yml as compose sees it with `env` in the shell: merge keys, ${VAR:-default}. */
+function composeWith(env: Environment): Compose {
+  const { value, problems } = interpolateDocument(parse(read('docker-compose.yml'), { merge: true }), env);
+  if (problems.length > 0) throw new Error(problems.map((p) => `${p.field}: ${p.message}`).join('\n'));
+  return value as Compose;
+}
+
+const compose = composeWith({});
 const services = compose.services;
 const gateway = services.gateway!;
 
@@ -67,15 +85,15 @@ function volumesOf(service: Service): { source: string; target: string }[] {
   });
 }
 
-/** Container ports a service publishes on the host: [{ published, target }]. */
-function portsOf(service: Service): { published: number; target: number }[] {
+/** Container ports a service publishes on the host: [{ hostIp, published, target }]. */
+function portsOf(service: Service): { hostIp: string; published: number; target: number }[] {
   return (service.ports ?? []).map((p) => {
     if (typeof p === 'object')
-      return { published: Number(p.published ?? p.target), target: Number(p.target) };
+      return { hostIp: '', published: Number(p.published ?? p.target), target: Number(p.target) };
     const parts = String(p).split('/')[0]!.split(':');
     const target = Number(parts[parts.length - 1]);
     const published = parts.length > 1 ? Number(parts[parts.length - 2]) : target;
-    return { published, target };
+    return { hostIp: parts.length > 2 ? parts.slice(0, -2).join(':') : '', published, target };
   });
 }
 
@@ -108,9 +126,14 @@ const dockerExpose = [...lastStage.matchAll(/^EXPOSE\s+(.+)$/gm)].flatMap((m) =>
   m[1]!.trim().split(/\s+/).map(Number),
 );
 const dockerCmd = JSON.parse(/^CMD\s+(\[.*\])\s*$/m.exec(lastStage)?.[1] ?? '[]') as string[];
-const dockerEnv = [...lastStage.matchAll(/^ENV\s+((?:.*\\\n)*.*)$/gm)].flatMap((m) =>
-  [...m[1]!.matchAll(/([A-Z_][A-Z0-9_]*)=/g)].map((x) => x[1]!),
+const dockerEnvValues: Record<string, string> = Object.fromEntries(
+  [...lastStage.matchAll(/^ENV\s+((?:.*\\\n)*.*)$/gm)].flatMap((m) =>
+    [...m[1]!.matchAll(/([A-Z_][A-Z0-9_]*)=(\S*)/g)].map((x) => [x[1]!, x[2]!]),
+  ),
 );
+const dockerEnv = Object.keys(dockerEnvValues);
+/** Base image of every stage, e.g. ["node:24-slim", "node:24-slim"]. */
+const dockerBases = [...dockerfile.matchAll(/^FROM\s+(\S+)/gm)].map((m) => m[1]!);
 const dockerHasHealthcheck = /^HEALTHCHECK\s+(?!NONE)/m.test(lastStage);
 /** What the image's COPY lines put where: one { source, target } per source (not COPY --from). */
 const dockerCopies = [...lastStage.matchAll(/^COPY\s+(?!--from)(.+)$/gm)].flatMap((m) => {
@@ -126,7 +149,11 @@ const dockerCopies = [...lastStage.matchAll(/^COPY\s+(?!--from)(.+)$/gm)].flatMa
   }));
 });
 
-const builtFromDockerfile = (s: Service) => s.build !== undefined;
+const builtFromDockerfile = (s: Service) => s.build !== undefined || s.image === builtImage();
+/** The image the one service with a build section produces. */
+function builtImage(): string | undefined {
+  return Object.values(services).find((s) => s.build !== undefined)?.image;
+}
 const isAbgate = (s: Service) => commandOf(s)[1] === 'bin/abgate.js';
 const modelServices = Object.entries(services).filter(([, s]) => commandOf(s)[2] === 'model-server');
 
@@ -141,31 +168,14 @@ try {
   settings = loadSettings({});
 }
 
-// ── CLI surface (read as text: the test imports nothing from src/cli) ─────────────────────────
-// TODO(lead): if src/cli exports its subcommands' option specs (like SERVE_FLAGS), check flags
-// against those objects instead of the source text.
-const cliMain = read('src/cli/main.ts');
-const cliCommands = [
-  ...(/COMMANDS[^=]*=\s*\{([\s\S]*?)\n\};/.exec(cliMain)?.[1] ?? '').matchAll(
-    /^\s*'?([a-z][a-z-]*)'?\s*:\s*\{/gm,
-  ),
-].map((m) => m[1]!);
-
-function cliDeclaresFlag(subcommand: string, flag: string): boolean {
-  const file = join('src/cli', `${subcommand}.ts`);
-  if (!existsSync(join(ROOT, file))) return false;
-  const name = flag.replace(/^--/, '').replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-  return new RegExp(`(['"]?)${name}\\1\\s*:\\s*\\{\\s*type:`).test(read(file));
-}
-
 // ── tests ─────────────────────────────────────────────────────────────────────────────────────
 describe('docker-compose.yml', () => {
   it('defines redis, both model variants, the gateway and prometheus', () => {
     expect(Object.keys(services).sort()).toEqual(['gateway', 'model-v1', 'model-v2', 'prometheus', 'redis']);
   });
 
-  it('sets on the gateway only environment variables the code reads', () => {
-    const known = new Set(Object.values(SETTINGS_ENV));
+  it('sets on the gateway only environment variables the code or its experiment files read', () => {
+    const known = new Set([...Object.values(SETTINGS_ENV), ...experimentVariables('deploy/experiments')]);
     const unknown = Object.keys(gatewayEnv).filter((name) => !known.has(name));
     expect(unknown, `not in SETTINGS_ENV (src/config/settings.ts): ${unknown.join(', ')}`).toEqual([]);
   });
@@ -179,6 +189,22 @@ describe('docker-compose.yml', () => {
     const ports = portsOf(gateway);
     expect(ports.map((p) => p.target)).toContain(settings.port);
     expect(dockerExpose).toContain(settings.port);
+  });
+
+  it('publishes ports on 127.0.0.1 only, unless ABGATE_PUBLISH_ADDR says otherwise', () => {
+    const published = Object.entries(services).flatMap(([name, s]) =>
+      portsOf(s).map((p) => [name, p] as const),
+    );
+    expect(published.length).toBeGreaterThan(0);
+    for (const [name, p] of published) expect(p.hostIp, `${name}: ${p.published}`).toBe('127.0.0.1');
+    const everywhere = composeWith({ ABGATE_PUBLISH_ADDR: '0.0.0.0' }).services;
+    for (const [name, s] of Object.entries(everywhere))
+      for (const p of portsOf(s)) expect(p.hostIp, `${name}: ${p.published}`).toBe('0.0.0.0');
+  });
+
+  it('pins Redis and Prometheus to specific versions', () => {
+    expect(services.redis!.image).toMatch(/^redis:\d+\.\d+\.\d+(-[a-z0-9.]+)?$/);
+    expect(services.prometheus!.image).toMatch(/^prom\/prometheus:v\d+\.\d+\.\d+$/);
   });
 
   it('points REDIS_URL at the redis service, which keeps an append-only file on a volume', () => {
@@ -219,14 +245,7 @@ describe('docker-compose.yml', () => {
       'model-v1',
       'model-v2',
     ]);
-    for (const [name, command] of commands) {
-      expect(command.slice(0, 2), name).toEqual(['node', 'bin/abgate.js']);
-      const sub = command[2]!;
-      expect(cliCommands, `${name}: unknown subcommand ${sub}`).toContain(sub);
-      for (const flag of command.filter((a) => a.startsWith('--'))) {
-        expect(cliDeclaresFlag(sub, flag), `${name}: abgate ${sub} has no ${flag}`).toBe(true);
-      }
-    }
+    for (const [name, command] of commands) expect(cliProblems(command), name).toEqual([]);
     expect(dockerCmd).toEqual(['node', 'bin/abgate.js', 'serve']);
   });
 
@@ -282,14 +301,53 @@ describe('docker-compose.yml', () => {
     expect(seconds(gateway.stop_grace_period!) * 1000).toBeGreaterThan(settings.shutdownTimeoutMs);
   });
 
-  it('builds every abgate service from the same image', () => {
-    const abgate = Object.values(services).filter(isAbgate);
-    expect(new Set(abgate.map((s) => s.image)).size).toBe(1);
-    for (const s of abgate) expect(builtFromDockerfile(s)).toBe(true);
+  it('builds the image once and runs every abgate service from it', () => {
+    const abgate = Object.entries(services).filter(([, s]) => isAbgate(s));
+    expect(new Set(abgate.map(([, s]) => s.image)).size).toBe(1);
+    const builders = Object.entries(services).filter(([, s]) => s.build !== undefined);
+    expect(builders.map(([name]) => name)).toEqual(['gateway']);
+    expect(gateway.pull_policy).toBe('build');
+    for (const [name, s] of abgate) {
+      if (s.build !== undefined) continue;
+      // Never pulled: the image only exists once the gateway service has built it.
+      expect(s.pull_policy, name).toBe('never');
+    }
+    const args = typeof gateway.build === 'object' ? gateway.build.args : undefined;
+    expect(Object.keys(args ?? {})).toEqual(['GIT_COMMIT']);
+    expect(dockerfile).toMatch(/^ARG GIT_COMMIT/m);
   });
 });
 
+/** Node.js LTS lines and the end of their support (nodejs.org release schedule). */
+const NODE_LTS_END: Record<number, string> = {
+  20: '2026-04-30',
+  22: '2027-04-30',
+  24: '2028-04-30',
+  26: '2029-04-30',
+};
+
 describe('Dockerfile', () => {
+  it('builds and runs on a Node LTS line supported well past this release (2026-11)', () => {
+    expect(dockerBases.length).toBe(2);
+    const majors = dockerBases.map((b) => Number(/^node:(\d+)(?:[.-]|$)/.exec(b)?.[1]));
+    expect(new Set(majors).size, dockerBases.join(', ')).toBe(1);
+    const end = NODE_LTS_END[majors[0]!];
+    expect(end, `node ${majors[0]} is not an LTS line`).toBeDefined();
+    expect(end! > '2027-06-01', `node ${majors[0]} support ends ${end}`).toBe(true);
+    // Users running the package directly keep the engines range.
+    const pkg = JSON.parse(read('package.json')) as { engines: { node: string } };
+    expect(pkg.engines.node).toBe('>=20.19.0');
+  });
+
+  it("makes the container experiments the image's default, valid with the image's settings", async () => {
+    const dir = dockerEnvValues.ABGATE_EXPERIMENTS!;
+    expect(dockerCopies).toContainEqual({ source: 'deploy/experiments', target: dir });
+    // Nothing but the image's own environment: the hosts default to the compose model services.
+    const loaded = await loadExperiments(join(ROOT, 'deploy/experiments'), { env: dockerEnvValues });
+    const hosts = new Set(loaded.flatMap((l) => l.definition.arms.map((a) => new URL(a.upstream).hostname)));
+    expect([...hosts].sort()).toEqual(modelServices.map(([name]) => name).sort());
+  });
+
   it('sets only environment variables the gateway reads (besides NODE_ENV)', () => {
     const known = new Set([...Object.values(SETTINGS_ENV), 'NODE_ENV']);
     expect(dockerEnv.filter((v) => !known.has(v))).toEqual([]);
@@ -326,6 +384,17 @@ describe('deploy/prometheus.yml', () => {
     expect(mount?.source.replace(/^\.\//, '')).toBe('deploy/prometheus.yml');
   });
 
+  it('loads the alert rules from deploy/grafana/alerts.yml, mounted where it says', () => {
+    const config = parse(read('deploy/prometheus.yml')) as { rule_files?: string[] };
+    const mounts = volumesOf(services.prometheus!);
+    for (const file of config.rule_files ?? []) {
+      const mount = mounts.find((v) => v.target === file);
+      expect(mount, `nothing mounted at ${file}`).toBeDefined();
+      expect(existsSync(join(ROOT, mount!.source))).toBe(true);
+    }
+    expect(config.rule_files).toEqual(['/etc/prometheus/alerts.yml']);
+  });
+
   it("scrapes the gateway's service name and port at /metrics", () => {
     const targets = prometheus.scrape_configs.flatMap((c) =>
       (c.static_configs ?? []).flatMap((s) =>
@@ -342,7 +411,9 @@ describe('deploy/experiments', () => {
   );
 
   it('validates with the gateway loader, with upstreams on the model services', async () => {
-    const loaded = await loadExperiments(join(ROOT, 'deploy/experiments'));
+    const loaded = await loadExperiments(join(ROOT, 'deploy/experiments'), {
+      env: { ...dockerEnvValues, ...gatewayEnv },
+    });
     expect(loaded.length).toBeGreaterThan(0);
     for (const { definition } of loaded) {
       for (const arm of definition.arms) {
@@ -358,28 +429,25 @@ describe('deploy/experiments', () => {
   });
 
   it.skipIf(!existsSync(join(ROOT, 'experiments')))(
-    'are the shipped experiments with compose upstreams, nothing else changed',
+    'are the shipped experiments, differing only in the default model hosts',
     async () => {
-      // The shipped files point at 127.0.0.1:<port>; compose reaches the same port on a service.
-      const serviceForPort = new Map([...modelPorts].map(([name, port]) => [port, name]));
-      const toCompose = (upstream: string) => {
-        const url = new URL(upstream);
-        const service = serviceForPort.get(Number(url.port));
-        if (service) url.hostname = service;
-        return url.toString();
-      };
       const byId = (list: LoadedExperiment[]) =>
         Object.fromEntries(list.map(({ definition }) => [definition.id, definition]));
-      const shipped = byId(await loadExperiments(join(ROOT, 'experiments')));
-      const deployed = byId(await loadExperiments(join(ROOT, 'deploy/experiments')));
+      // With the hosts and ports given, both folders must load to the very same definitions.
+      const env = {
+        ABGATE_MODEL_V1_HOST: 'h1.example',
+        ABGATE_MODEL_V1_PORT: '7001',
+        ABGATE_MODEL_V2_HOST: 'h2.example',
+        ABGATE_MODEL_V2_PORT: '7002',
+      };
+      const shipped = byId(await loadExperiments(join(ROOT, 'experiments'), { env }));
+      const deployed = byId(await loadExperiments(join(ROOT, 'deploy/experiments'), { env }));
       expect(Object.keys(deployed).sort()).toEqual(Object.keys(shipped).sort());
-      for (const [id, definition] of Object.entries(shipped)) {
-        const expected = {
-          ...definition,
-          arms: definition.arms.map((a) => ({ ...a, upstream: toCompose(a.upstream) })),
-        };
-        expect(deployed[id], id).toEqual(expected);
-      }
+      expect(deployed).toEqual(shipped);
+      // And without them, the shipped ones reach the demo models of `npm start`.
+      const local = await loadExperiments(join(ROOT, 'experiments'), { env: {} });
+      for (const { definition } of local)
+        for (const a of definition.arms) expect(a.upstream).toMatch(/^http:\/\/127\.0\.0\.1:900[12]\//);
     },
   );
 });

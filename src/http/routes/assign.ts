@@ -8,7 +8,8 @@ import type { AppEnv } from '../env.js';
 import { readValidated } from '../read-json.js';
 import { MAX_UNIT_ID_LENGTH } from '../../gateway/unit-id.js';
 
-const assignRequest = z.strictObject({
+/** Body of POST /api/v1/assign (also in the OpenAPI document). */
+export const assignRequest = z.strictObject({
   experiment: z.string().min(1),
   user_id: z.string().trim().min(1, 'must not be blank').max(MAX_UNIT_ID_LENGTH),
 });

@@ -12,7 +12,8 @@ import { etagOf, experimentView, findExperiment } from './experiments.js';
 
 const CHANGES = ['status', 'traffic', 'weights', 'winner'] as const;
 
-const patchRequest = z
+/** A live change: any of status, traffic, weights, winner, with a reason for the history. */
+export const patchRequest = z
   .strictObject({
     status: z.enum(STATUSES).optional(),
     traffic: z.number().optional(),

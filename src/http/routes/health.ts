@@ -1,6 +1,17 @@
-// Liveness (/healthz) and readiness (/readyz, with event-store details) probes.
+// Liveness (/healthz) and readiness (/readyz, with event-store details) probes, and the KServe v2
+// (Open Inference Protocol) server health endpoints when an experiment route is under /v2.
 import { Hono } from 'hono';
+import { ApiError } from '../../errors/api-error.js';
+import type { Services } from '../../services.js';
 import type { AppEnv } from '../env.js';
+
+/** Whether a routed experiment speaks the Open Inference Protocol (its route is under /v2/). */
+function servesV2(services: Services): boolean {
+  return services.catalog.list().some((e) => {
+    const { status, route } = e.definition;
+    return (status === 'running' || status === 'paused') && route.path.startsWith('/v2/');
+  });
+}
 
 export const healthRoutes = new Hono<AppEnv>()
   .get('/healthz', (c) => c.json({ status: 'ok' }))
@@ -19,4 +30,18 @@ export const healthRoutes = new Hono<AppEnv>()
       // Live state: its store, files that fail to load (previous definition kept), live/file conflicts.
       live: registry.status(),
     });
+  })
+  // Open Inference Protocol server health: the gateway answers for itself (each model's own
+  // readiness, GET /v2/models/<name>/ready, goes to the experiment's control arm).
+  .get('/v2/health/live', (c) => {
+    if (!servesV2(c.var.services)) throw notV2(c.req.path);
+    return c.json({ live: true });
+  })
+  .get('/v2/health/ready', (c) => {
+    if (!servesV2(c.var.services)) throw notV2(c.req.path);
+    return c.json({ ready: true });
   });
+
+function notV2(path: string): ApiError {
+  return new ApiError('not_found', `no route for GET ${path}: no experiment route is under /v2/`);
+}

@@ -51,7 +51,12 @@ export const outcomeRoutes = new Hono<AppEnv>().post('/api/v1/outcomes', async (
     }
   });
   rejected.sort((a, b) => a.index - b.index);
-  metrics.observeOutcomes(statuses, rejected.length);
+  // 'refused' events are counted among the rejected ones.
+  metrics.observeOutcomes(
+    records,
+    statuses.map((s) => (s === 'refused' ? undefined : s)),
+    rejected.length,
+  );
   const count = (s: string) => statuses.filter((x) => x === s).length;
   return c.json(
     {
