@@ -25,7 +25,10 @@ describe('settings', () => {
     [{ ABGATE_WORKERS: '4' }, 'ABGATE_WORKERS: more than one worker needs a shared store; set REDIS_URL'],
     [{ ABGATE_LOG_SAMPLE_RATE: '2' }, 'ABGATE_LOG_SAMPLE_RATE:'],
     [{ ABGATE_CORS_ORIGINS: 'https://shop.example/path' }, 'ABGATE_CORS_ORIGINS: each origin must be'],
-    [{ ABGATE_REDIS_CLUSTER: 'redis://a:6379' }, 'ABGATE_REDIS_CLUSTER: must be host:port seed nodes separated by commas'],
+    [
+      { ABGATE_REDIS_CLUSTER: 'redis://a:6379' },
+      'ABGATE_REDIS_CLUSTER: must be host:port seed nodes separated by commas',
+    ],
     [{ ABGATE_MODEL_V1_PORT: '70000' }, 'ABGATE_MODEL_V1_PORT:'],
   ])('names the variable of a bad setting: %j', (env, message) => {
     expect(() => loadSettings(env)).toThrow(message);
