@@ -222,6 +222,9 @@ export const settingsSchema = z.object({
 
 export type Settings = z.output<typeof settingsSchema>;
 
+/** Every setting's default: the one table other modules' defaults derive from (e.g. the stores'). */
+export const SETTING_DEFAULTS: Readonly<Settings> = settingsSchema.parse({});
+
 /** Environment variable of each setting. */
 export const SETTINGS_ENV: { readonly [K in keyof Settings]-?: string } = {
   port: 'PORT',

@@ -29,11 +29,12 @@ import {
   type OutcomeOp,
 } from './outcome-ops.js';
 import { armAggregates, dailyAggregates, dayField, field } from './stat-fields.js';
+import { SETTING_DEFAULTS } from '../config/settings.js';
 
 export interface MemoryEventStoreOptions {
-  /** How long an event_id is remembered, in milliseconds. @default 86_400_000 (24 h) */
+  /** How long an event_id is remembered, in milliseconds. @default ABGATE_DEDUP_WINDOW_S's default (24 h) */
   dedupWindowMs?: number;
-  /** How long an outcome without an exposure is held for one, in milliseconds. @default 300_000 */
+  /** How long an outcome without an exposure is held for one, in ms. @default ABGATE_ATTRIBUTION_GRACE_S's default (5 min) */
   attributionGraceMs?: number;
   /** Clock, for tests. @default Date.now */
   now?: () => number;
@@ -152,8 +153,8 @@ export class MemoryEventStore implements EventStore {
   private readonly now: () => number;
 
   constructor(options: MemoryEventStoreOptions = {}) {
-    this.dedupWindowMs = options.dedupWindowMs ?? 86_400_000;
-    this.graceMs = options.attributionGraceMs ?? 300_000;
+    this.dedupWindowMs = options.dedupWindowMs ?? SETTING_DEFAULTS.dedupWindowSeconds * 1000;
+    this.graceMs = options.attributionGraceMs ?? SETTING_DEFAULTS.attributionGraceSeconds * 1000;
     this.now = options.now ?? Date.now;
   }
 

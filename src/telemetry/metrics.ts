@@ -157,7 +157,12 @@ export class GatewayMetrics {
     this.apiSeconds = cached((r, m, c) => apiSeconds.labels(r, m, c));
 
     // ── event store ────────────────────────────────────────────────────────────────────────
-    const storeGauge = (name: string, help: string, read: () => number, aggregator: 'sum' | 'min' = 'sum') =>
+    const storeGauge = (
+      name: string,
+      help: string,
+      read: () => number,
+      aggregator: 'sum' | 'min' | 'max' = 'sum',
+    ) =>
       new Gauge({
         name,
         help,
@@ -169,13 +174,20 @@ export class GatewayMetrics {
       });
     storeGauge(
       'abgate_event_queue_depth',
-      'Events waiting in memory to be written to the store',
+      'Events not yet applied by the store (in memory and in the journal)',
       () => store.status().queueDepth,
     );
     storeGauge(
       'abgate_journal_bytes',
-      'Bytes in the on-disk journal of unsent events',
+      'Bytes of journaled events not yet applied by the store',
       () => store.status().journalBytes,
+    );
+    // Under --workers the maximum: 1 as soon as one worker cannot write its journal.
+    storeGauge(
+      'abgate_journal_failing',
+      '1 while the journal cannot be written (full disk, I/O error): outcomes may get 503',
+      () => (store.status().journalFailing ? 1 : 0),
+      'max',
     );
     // Under --workers the scrape is the minimum over workers: 0 as soon as one cannot reach the store.
     storeGauge(

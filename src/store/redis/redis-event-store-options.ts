@@ -1,4 +1,6 @@
-// Options of RedisEventStore, with their defaults (derived from the settings table for the gateway).
+// Options of RedisEventStore. Those that are gateway settings default to the settings table
+// (SETTING_DEFAULTS); the rest are tuning seams for tests, with their defaults here.
+import { SETTING_DEFAULTS as D } from '../../config/settings.js';
 import type { JournalFs } from '../journal/journal-fs.js';
 import type { StoreRedis } from './store-client.js';
 
@@ -74,10 +76,14 @@ export function resolveOptions(o: RedisEventStoreOptions): ResolvedOptions {
     client: o.client,
     journalFs: o.journalFs,
     keyPrefix: o.keyPrefix ?? 'abgate',
-    dedupWindowSeconds: int('dedupWindowSeconds', o.dedupWindowSeconds ?? 86_400),
-    attributionGraceMs: int('attributionGraceMs', o.attributionGraceMs ?? 300_000, 0),
-    queueLimit: int('queueLimit', o.queueLimit ?? 100_000),
-    streamMaxLen: int('streamMaxLen', o.streamMaxLen ?? 1_000_000, 0),
+    dedupWindowSeconds: int('dedupWindowSeconds', o.dedupWindowSeconds ?? D.dedupWindowSeconds),
+    attributionGraceMs: int(
+      'attributionGraceMs',
+      o.attributionGraceMs ?? D.attributionGraceSeconds * 1000,
+      0,
+    ),
+    queueLimit: int('queueLimit', o.queueLimit ?? D.queueLimit),
+    streamMaxLen: int('streamMaxLen', o.streamMaxLen ?? D.streamMaxLen, 0),
     batchSize: int('batchSize', o.batchSize ?? 1000),
     outcomeWaitMs: int('outcomeWaitMs', o.outcomeWaitMs ?? 2000, 0),
     durableWaitMs: int('durableWaitMs', o.durableWaitMs ?? 5000, 0),
@@ -86,9 +92,9 @@ export function resolveOptions(o: RedisEventStoreOptions): ResolvedOptions {
     reconnectMaxDelayMs: int('reconnectMaxDelayMs', o.reconnectMaxDelayMs ?? 2000),
     closeTimeoutMs: int('closeTimeoutMs', o.closeTimeoutMs ?? 5000, 0),
     maxAttempts: int('maxAttempts', o.maxAttempts ?? 3),
-    waitReplicas: int('waitReplicas', o.waitReplicas ?? 0, 0),
+    waitReplicas: int('waitReplicas', o.waitReplicas ?? D.redisWaitReplicas, 0),
     waitTimeoutMs: int('waitTimeoutMs', o.waitTimeoutMs ?? 1000),
-    fsyncIntervalMs: int('fsyncIntervalMs', o.fsyncIntervalMs ?? 20),
+    fsyncIntervalMs: int('fsyncIntervalMs', o.fsyncIntervalMs ?? D.journalFsyncMs),
     exposureCacheSize: int('exposureCacheSize', o.exposureCacheSize ?? 100_000, 0),
     sweepIntervalMs: int('sweepIntervalMs', o.sweepIntervalMs ?? 1000),
     onError: o.onError ?? (() => {}),
