@@ -38,9 +38,10 @@ export async function buildReport(
       arms: Object.fromEntries(
         definition.arms.map((a) => {
           const agg = byArm.get(a.name)?.metrics[m.name];
+          // Today's aggregates are unshifted sums (shift 0) until the store provides shifted ones.
           return [
             a.name,
-            { sum: agg?.sum ?? 0, sumSquares: agg?.sumSquares ?? 0, converted: agg?.converted ?? 0 },
+            { users: agg?.users ?? 0, shift: 0, sum: agg?.sum ?? 0, sumSquares: agg?.sumSquares ?? 0 },
           ];
         }),
       ),
