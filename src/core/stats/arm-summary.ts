@@ -94,8 +94,10 @@ function binomialArm(input: ArmSummaryInput, s: MomentSums, invalid: Invalid): A
   const { metric, arm, exposures: n, alpha } = input;
   const ctx = { metric, arm };
   // Converted users = Σx = Σ(x − K) + m·K (the store sends K = 0, so this is exact).
-  const x = s.sum + s.users * s.shift;
-  if (![s.users, s.shift, s.sum, s.sumSquares].every(Number.isFinite) || !(x >= 0 && x <= n) || s.users > n) {
+  const sum = s.sum + s.users * s.shift;
+  const x = sum === 0 ? 0 : sum; // never −0
+  const countsOk = Number.isInteger(s.users) && s.users >= 0 && s.users <= n;
+  if (![s.shift, s.sum, s.sumSquares].every(Number.isFinite) || !countsOk || !(x >= 0 && x <= n)) {
     return invalid(`conversions = ${x}, exposures = ${n}.`);
   }
   const warnings: AnalysisWarning[] = [];
@@ -147,10 +149,12 @@ function continuousArm(input: ArmSummaryInput, s: MomentSums, invalid: Invalid):
       warnings.push(
         makeWarning('precision_loss', ctx, `shift = ${s.shift}, Σ(x − shift)² = ${s.sumSquares}.`),
       );
+    } else if (centered === 0) {
+      unit = 0;
+      warnings.push(makeWarning('zero_variance', ctx, 'Every user has the same value.'));
     } else {
-      unit = finiteOrNull(centered / (n - 1));
+      unit = inRange(centered / (n - 1), n);
       if (unit === null) warnings.push(makeWarning('numeric_range', ctx));
-      else if (unit === 0) warnings.push(makeWarning('zero_variance', ctx, 'Every user has the same value.'));
     }
   }
   const meanVariance = unit === null ? null : unit / n;
@@ -211,11 +215,8 @@ function ratioArm(input: ArmSummaryInput, s: RatioSums, invalid: Invalid): ArmSu
         makeWarning('precision_loss', ctx, 'Numerator and denominator are (almost) proportional.'),
       );
     } else {
-      unit = finiteOrNull(linearized / m.meanD / m.meanD / (n - 1));
-      if (unit === null || unit === 0) {
-        unit = null;
-        warnings.push(makeWarning('numeric_range', ctx));
-      }
+      unit = inRange(linearized / m.meanD / m.meanD / (n - 1), n);
+      if (unit === null) warnings.push(makeWarning('numeric_range', ctx));
     }
   }
   const meanVariance = unit === null ? null : unit / n;
@@ -225,6 +226,12 @@ function ratioArm(input: ArmSummaryInput, s: RatioSums, invalid: Invalid): ArmSu
     ci = finiteIntervalOrNull(ratio - half, ratio + half);
   }
   return { arm, valid: true, n, mean: ratio, unitVariance: unit, meanVariance, df: null, ci, warnings };
+}
+
+/** A positive per-user variance whose mean's variance (÷ n) is a positive finite double, else null. */
+function inRange(unit: number, n: number): number | null {
+  const meanVariance = unit / n;
+  return unit > 0 && Number.isFinite(unit) && meanVariance > 0 && Number.isFinite(meanVariance) ? unit : null;
 }
 
 function emptyValid(arm: string, n: number): ArmSummary {

@@ -102,7 +102,7 @@ export function checkGuardrails(
       warnings.push(makeWarning('invalid_guardrail', { metric: metric.name }, `${kind} = ${value}.`));
       continue;
     }
-    const limit = isIncrease(kind) ? value : value === 0 ? 0 : -value;
+    const limit = value === 0 ? 0 : isIncrease(kind) ? value : -value; // −0 (JSON has none) becomes 0
     for (const t of arms) {
       const { estimate, interval } = oneSidedBounds(isRelative(kind), control, t, ctx);
       const status = guardrailStatus(kind, limit, interval);

@@ -40,7 +40,7 @@ export type Outcome<T> = { ok: true; value: T } | { ok: false; error: MomentsErr
 const fail = (error: MomentsError): { ok: false; error: MomentsError } => ({ ok: false, error });
 
 function isCount(x: number, max: number): boolean {
-  return Number.isFinite(x) && x >= 0 && x <= max;
+  return Number.isInteger(x) && x >= 0 && x <= max;
 }
 
 /**
@@ -55,7 +55,8 @@ function merge(n: number, m: number, shift: number, sum: number, sumSquares: num
   const a = sum / m;
   const within = sumSquares - sum * a;
   const groupMean = shift + a;
-  const mean = m === n ? groupMean : (m / n) * groupMean;
+  const raw = m === n ? groupMean : (m / n) * groupMean;
+  const mean = raw === 0 ? 0 : raw; // never −0
   const between = m === n ? 0 : ((m * (n - m)) / n) * groupMean * groupMean;
   return { within, groupMean, mean, between };
 }
@@ -70,14 +71,17 @@ export function momentsOf(s: MomentSums, n: number): Outcome<Moments> {
     return sum === 0 && sumSquares === 0
       ? { ok: true, value: { mean: 0, centered: 0 } }
       : fail('invalid_input');
-  const { within, mean, between } = merge(n, m, shift, sum, sumSquares);
+  const { within, groupMean, mean, between } = merge(n, m, shift, sum, sumSquares);
   // Cauchy–Schwarz: (Σ(x−K))² ≤ m·Σ(x−K)²; a clearly negative within-group sum is impossible data.
   if (within < -PRECISION_FLOOR * sumSquares) return fail('invalid_input');
   if (!Number.isFinite(mean) || !Number.isFinite(between)) return fail('numeric_range');
-  if (within === 0 && between === 0) return { ok: true, value: { mean, centered: 0 } };
+  // Exactly zero only when every user has the same value: no spread among the m, and the other
+  // N − m (at 0) are either absent or equal to them.
+  if (within === 0 && (m === n || groupMean === 0)) return { ok: true, value: { mean, centered: 0 } };
   const centered = Math.max(0, within) + between;
   if (!Number.isFinite(centered)) return fail('numeric_range');
-  const resolved = centered > PRECISION_FLOOR * sumSquares && (centered >= SMALLEST_RESOLVED || between > 0);
+  // Below the floor, or so small that the squares were subnormal (or underflowed to 0): unresolved.
+  const resolved = centered > PRECISION_FLOOR * sumSquares && centered >= SMALLEST_RESOLVED;
   return { ok: true, value: { mean, centered: resolved ? centered : null } };
 }
 

@@ -168,7 +168,18 @@ describe('momentsOf: any shift', () => {
     expect(partial.ok && partial.value.centered).toBeCloseTo(((7 * 3) / 10) * 3.7 * 3.7, 12);
   });
 
+  it('values whose squares underflow are unresolved, not zero (some users at 1e-170, the rest at 0)', () => {
+    expect(momentsOf({ users: 7, shift: 1e-170, sum: 0, sumSquares: 0 }, 10)).toEqual({
+      ok: true,
+      value: { mean: 7e-171, centered: null },
+    });
+  });
+
   it('rejects sums no data can produce, and flags overflow as numeric_range', () => {
+    expect(momentsOf({ users: 2.5, shift: 0, sum: 1, sumSquares: 1 }, 10)).toEqual({
+      ok: false,
+      error: 'invalid_input',
+    });
     expect(momentsOf({ users: 10, shift: 0, sum: 100, sumSquares: 1 }, 10)).toEqual({
       ok: false,
       error: 'invalid_input',
