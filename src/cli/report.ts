@@ -6,8 +6,7 @@ import { loadSettings } from '../config/settings.js';
 import { buildReport, type Report } from '../reports/build-report.js';
 import { reportToCsv } from '../reports/csv.js';
 import { reportToTable } from '../reports/table.js';
-import type { AggregateQuery } from '../store/event-store.js';
-import { readAggregatesFrom } from '../store/redis/read-aggregates-from.js';
+import { openRedisReader } from '../store/redis/read-aggregates-from.js';
 import { effectiveDefinition } from '../control/effective-definition.js';
 import { readLiveStateFrom } from '../control/redis-live-backend.js';
 import { phaseReportInput } from '../control/report-phase.js';
@@ -140,8 +139,9 @@ async function fromRedis(
   if (phase !== undefined && !(Number.isInteger(phase) && phase >= 1)) {
     throw new UsageError(`--phase must be a whole number from 1, not "${args.phase}"`);
   }
-  const reader = { readAggregates: (query: AggregateQuery) => readAggregatesFrom(redisUrl, query) };
+  let reader: Awaited<ReturnType<typeof openRedisReader>> | undefined;
   try {
+    reader = await openRedisReader(redisUrl);
     // The live state (status, traffic, weights, phase) overrides the file, as on the gateways.
     const live = await readLiveStateFrom(redisUrl, id);
     const exp = live ? compileExperiment(effectiveDefinition(def, live), live) : compileExperiment(def);
@@ -157,6 +157,8 @@ async function fromRedis(
         err instanceof Error ? err.message : String(err)
       }): check the password, TLS (rediss://) and database in the URL`,
     );
+  } finally {
+    await reader?.close();
   }
 }
 

@@ -127,6 +127,29 @@ export const metricSchema = z.strictObject({
   denominator: metricName.optional(),
 });
 
+/** Metrics the gateway records itself for every experiment: users who got an error, users' mean latency. */
+export const BUILT_IN_GUARDRAILS = ['abgate_errors', 'abgate_latency_ms'] as const;
+
+export const guardrailSchema = z
+  .strictObject({
+    metric: metricName,
+    /** Largest acceptable increase, absolute (e.g. 0.005 more users with an error). */
+    max_increase: z.number().finite().nonnegative().optional(),
+    /** Largest acceptable increase relative to control (0.10 = +10%). */
+    max_relative_increase: z.number().finite().nonnegative().optional(),
+    /** Largest acceptable decrease, absolute. */
+    max_decrease: z.number().finite().nonnegative().optional(),
+    /** Largest acceptable decrease relative to control. */
+    max_relative_decrease: z.number().finite().nonnegative().optional(),
+  })
+  .refine(
+    (g) =>
+      [g.max_increase, g.max_relative_increase, g.max_decrease, g.max_relative_decrease].some(
+        (v) => v !== undefined,
+      ),
+    { message: 'give a limit: max_increase, max_relative_increase, max_decrease or max_relative_decrease' },
+  );
+
 /** Traffic share that enrols nobody although it is not 0: below one bucket of 10,000. */
 const MIN_TRAFFIC = 0.01;
 
@@ -160,8 +183,25 @@ export const experimentSchema = z
     missing_unit: z.enum(['reject', 'control']).default('reject'),
     /** Two-sided significance level for reports. @default 0.05 */
     alpha: z.number().gt(0).lt(0.5).default(0.05),
+    /**
+     * sequential: always-valid confidence sequences and p-values, right however often anyone looks
+     * (the default); fixed: one look at a planned sample size (classic tests). @default "sequential"
+     */
+    analysis: z.enum(['sequential', 'fixed']).default('sequential'),
+    /** Multiple-testing correction over every metric × non-control arm (guardrails excluded). @default "holm" */
+    correction: z.enum(['holm', 'benjamini-hochberg', 'none']).default('holm'),
+    /**
+     * Total users (all arms) the experiment plans to expose: the sequential analysis is tuned to be
+     * narrowest there. @default 5000
+     */
+    planned_users: z.number().int().min(100).max(1e12).default(5000),
     arms: z.array(armSchema).min(2, 'needs at least two arms'),
     metrics: z.array(metricSchema).default([]),
+    /**
+     * One-sided limits on metrics that must not get worse (built-in abgate_errors, abgate_latency_ms,
+     * or a metric of this experiment), tested sequentially; the canary rolls back on a breach.
+     */
+    guardrails: z.array(guardrailSchema).default([]),
   })
   .superRefine((exp, ctx) => {
     const names = new Set<string>();
@@ -202,6 +242,24 @@ export const experimentSchema = z
       ctx.addIssue({ code: 'custom', path: ['arms'], message: err.message });
     }
     const metricType = new Map(exp.metrics.map((m) => [m.name, m.type]));
+    exp.guardrails.forEach((g, i) => {
+      if (!metricType.has(g.metric) && !(BUILT_IN_GUARDRAILS as readonly string[]).includes(g.metric)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['guardrails', i, 'metric'],
+          message: `"${g.metric}" is neither a metric of this experiment nor built in (${BUILT_IN_GUARDRAILS.join(', ')})`,
+        });
+      }
+    });
+    exp.metrics.forEach((m, i) => {
+      if ((BUILT_IN_GUARDRAILS as readonly string[]).includes(m.name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['metrics', i, 'name'],
+          message: `"${m.name}" is measured by the gateway itself; list it under guardrails instead`,
+        });
+      }
+    });
     exp.metrics.forEach((m, i) => {
       const at = (field: string) => ['metrics', i, field];
       if (m.cap !== undefined && m.type !== 'continuous') {

@@ -1,8 +1,15 @@
 // Builds an experiment's report: the store's sufficient statistics through the significance engine.
-import { analyzeExperiment, type Analysis } from '../core/stats/index.js';
+import {
+  analyzeExperiment,
+  cumulativeTimeSeries,
+  type Analysis,
+  type GuardrailLimits,
+  type MetricInput,
+  type TimeSeries,
+} from '../core/stats/index.js';
 import type { ExperimentDefinition } from '../config/experiment-schema.js';
-import type { EventStore } from '../store/event-store.js';
-import { aggregateQueryOf } from '../routing/metric-targets.js';
+import type { ArmAggregate, DayAggregate, EventStore } from '../store/event-store.js';
+import { aggregateQueryOf, builtInGuardrailMetrics } from '../routing/metric-targets.js';
 
 /** Where the experiment is in its lifecycle, and which allocation phase the report covers. */
 export interface ReportState {
@@ -27,6 +34,12 @@ export interface Report extends Analysis {
   description: string;
   generated_at: string;
   state: ReportState;
+  /** Outcomes that found no exposed user in this phase after the grace period, by metric. */
+  unattributed: Record<string, number>;
+  /** Users with outcomes still waiting for their exposure (within the grace period). */
+  held_users: number;
+  /** Cumulative comparison per day (UTC), when the store keeps days. */
+  time_series: TimeSeries | null;
 }
 
 export interface ReportOptions {
@@ -34,19 +47,86 @@ export interface ReportOptions {
   phase?: number;
   /** @default derived from the definition (phase 1, times unknown) */
   state?: ReportState;
+  /** Also compute the day-by-day series (one more store read, O(days)). @default true */
+  timeSeries?: boolean;
+}
+
+type ReportStore = Pick<EventStore, 'readAggregates'> & Partial<Pick<EventStore, 'readDaily'>>;
+
+function limitsOf(definition: ExperimentDefinition, metric: string): GuardrailLimits | undefined {
+  const g = definition.guardrails.find((x) => x.metric === metric);
+  if (!g) return undefined;
+  return {
+    ...(g.max_increase === undefined ? {} : { maxIncrease: g.max_increase }),
+    ...(g.max_relative_increase === undefined ? {} : { maxRelativeIncrease: g.max_relative_increase }),
+    ...(g.max_decrease === undefined ? {} : { maxDecrease: g.max_decrease }),
+    ...(g.max_relative_decrease === undefined ? {} : { maxRelativeDecrease: g.max_relative_decrease }),
+  };
+}
+
+/** The engine's metrics: the experiment's, then the gateway's own guardrails (always, outside the correction). */
+function metricInputs(definition: ExperimentDefinition): Omit<MetricInput, 'arms'>[] {
+  const own = definition.metrics.map((m) => {
+    const guardrail = limitsOf(definition, m.name);
+    return {
+      name: m.name,
+      type: m.type,
+      direction: m.direction,
+      mde: m.mde,
+      ...(guardrail ? { guardrail } : {}),
+    };
+  });
+  const builtIn = builtInGuardrailMetrics().map((m) => ({
+    name: m.name,
+    type: 'binomial' === m.type ? ('binomial' as const) : ('continuous' as const),
+    direction: 'decrease' as const,
+    mde: 0.05,
+    guardrail: limitsOf(definition, m.name) ?? {},
+  }));
+  return [...own, ...builtIn];
+}
+
+function sumsOf(arm: ArmAggregate | undefined, metric: Omit<MetricInput, 'arms'>) {
+  if (metric.type === 'ratio') {
+    return (
+      arm?.ratios[metric.name] ?? {
+        users: 0,
+        shiftN: 0,
+        shiftD: 0,
+        sumN: 0,
+        sumD: 0,
+        sumNN: 0,
+        sumDD: 0,
+        sumND: 0,
+      }
+    );
+  }
+  return arm?.metrics[metric.name] ?? { users: 0, shift: 0, sum: 0, sumSquares: 0 };
+}
+
+function dayLabel(day: number): string {
+  return new Date(day * 86_400_000).toISOString().slice(0, 10);
 }
 
 export async function buildReport(
   definition: ExperimentDefinition,
-  store: Pick<EventStore, 'readAggregates'>,
+  store: ReportStore,
   now: () => number,
   options: ReportOptions = {},
 ): Promise<Report> {
   const phase = options.phase ?? 1;
-  const aggregates = await store.readAggregates(aggregateQueryOf(definition, phase));
+  const query = aggregateQueryOf(definition, phase);
+  const aggregates = await store.readAggregates(query);
   const byArm = new Map(aggregates.arms.map((a) => [a.arm, a]));
-  const analysis = analyzeExperiment({
+  const metrics = metricInputs(definition);
+  const common = {
     alpha: definition.alpha,
+    correction: definition.correction,
+    analysis: definition.analysis,
+    sequentialTuning: definition.planned_users,
+  };
+  const analysis = analyzeExperiment({
+    ...common,
     multipleArmUsers: aggregates.multipleArmUsers,
     arms: definition.arms.map((a) => ({
       name: a.name,
@@ -54,27 +134,39 @@ export async function buildReport(
       control: a.control,
       exposures: byArm.get(a.name)?.exposures ?? 0,
     })),
-    // Interim: ratio metrics are stored, and analysed once the engine takes RatioSums.
-    metrics: definition.metrics
-      .flatMap((m) => (m.type === 'ratio' ? [] : [{ ...m, type: m.type }]))
-      .map((m) => ({
-        name: m.name,
-        type: m.type,
-        direction: m.direction,
-        mde: m.mde,
-        arms: Object.fromEntries(
-          definition.arms.map((a) => {
-            // Interim (until the engine reads shifted sums): back to raw sums Σx and Σx².
-            const agg = byArm.get(a.name)?.metrics[m.name];
-            const k = agg?.shift ?? 0;
-            const n = agg?.users ?? 0;
-            const sum = (agg?.sum ?? 0) + n * k;
-            const sumSquares = (agg?.sumSquares ?? 0) + 2 * k * (agg?.sum ?? 0) + n * k * k;
-            return [a.name, { sum, sumSquares, converted: m.type === 'binomial' ? sum : 0 }];
-          }),
-        ),
-      })),
+    metrics: metrics.map((m) => ({
+      ...m,
+      arms: Object.fromEntries(definition.arms.map((a) => [a.name, sumsOf(byArm.get(a.name), m)])),
+    })),
   });
+  let days: DayAggregate[] = [];
+  if (options.timeSeries !== false && store.readDaily) days = await store.readDaily(query);
+  const timeSeries =
+    days.length === 0
+      ? null
+      : cumulativeTimeSeries({
+          ...common,
+          arms: definition.arms.map((a) => ({ name: a.name, weight: a.weight, control: a.control })),
+          metrics,
+          days: days.map((d) => {
+            const arms = new Map(d.arms.map((a) => [a.arm, a]));
+            return {
+              day: dayLabel(d.day),
+              arms: Object.fromEntries(
+                definition.arms.map((a) => {
+                  const arm = arms.get(a.name);
+                  return [
+                    a.name,
+                    {
+                      exposures: arm?.exposures ?? 0,
+                      metrics: Object.fromEntries(metrics.map((m) => [m.name, sumsOf(arm, m)])),
+                    },
+                  ];
+                }),
+              ),
+            };
+          }),
+        });
   return {
     experiment: definition.id,
     status: definition.status,
@@ -92,5 +184,8 @@ export async function buildReport(
       phase_ended_at: null,
     },
     ...analysis,
+    unattributed: { ...aggregates.unattributed },
+    held_users: aggregates.heldUsers,
+    time_series: timeSeries,
   };
 }

@@ -1,4 +1,6 @@
 // A report as CSV: one row per metric and arm (control rows carry no comparison).
+// ci_* columns are at ci_level (1 − alpha); the *_adjusted ones at ci_level_adjusted, which agrees
+// with `significant` after the report's correction.
 import type { Report } from './build-report.js';
 
 export const CSV_COLUMNS = [
@@ -25,6 +27,12 @@ export const CSV_COLUMNS = [
   'chance_to_beat_control',
   'sample_size_needed',
   'progress',
+  'ci_level',
+  'diff_ci_adjusted_low',
+  'diff_ci_adjusted_high',
+  'relative_lift_ci_adjusted_low',
+  'relative_lift_ci_adjusted_high',
+  'ci_level_adjusted',
   'warnings',
 ] as const;
 
@@ -67,6 +75,12 @@ export function reportToCsv(report: Report): string {
         c?.chance_to_beat_control,
         c?.sample_size_needed,
         c?.progress,
+        c?.ci_level,
+        c?.diff_ci_adjusted?.[0],
+        c?.diff_ci_adjusted?.[1],
+        c?.relative_lift_ci_adjusted?.[0],
+        c?.relative_lift_ci_adjusted?.[1],
+        c?.ci_level_adjusted,
         c?.warnings.map((w) => w.code).join(';'),
       ]);
     }

@@ -17,14 +17,16 @@ function esc(s: unknown): string {
   return String(s).replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
 }
 
-/** A forest plot of each arm's relative lift and its CI, zero line marked. */
+/** A forest plot of each arm's relative lift and its CI (at the corrected level), zero line marked. */
 function liftChart(metric: MetricReport): string {
   const rows = metric.comparisons;
   const width = 640;
   const label = 140;
   const rowH = 34;
   const height = rows.length * rowH + 40;
-  const values = rows.flatMap((c) => (c.relative_lift_ci ? c.relative_lift_ci : [])).concat([0]);
+  const values = rows
+    .flatMap((c) => (c.relative_lift_ci_adjusted ? c.relative_lift_ci_adjusted : []))
+    .concat([0]);
   let lo = Math.min(...values);
   let hi = Math.max(...values);
   if (hi - lo < 1e-9) {
@@ -45,12 +47,12 @@ function liftChart(metric: MetricReport): string {
   rows.forEach((c, i) => {
     const y = 25 + i * rowH;
     parts.push(`<text x="8" y="${y + 4}" font-size="13" fill="#222">${esc(c.arm)}</text>`);
-    if (c.relative_lift === null || c.relative_lift_ci === null) {
+    if (c.relative_lift === null || c.relative_lift_ci_adjusted === null) {
       parts.push(`<text x="${label}" y="${y + 4}" font-size="12" fill="#999">no estimate</text>`);
       return;
     }
     const color = c.significant ? (isImprovement(metric, c) ? '#1a7f37' : '#cf222e') : '#57606a';
-    const [l, h] = c.relative_lift_ci;
+    const [l, h] = c.relative_lift_ci_adjusted;
     parts.push(
       `<line class="ci" x1="${x(l)}" x2="${x(h)}" y1="${y}" y2="${y}" stroke="${color}" stroke-width="3"/>`,
       `<line x1="${x(l)}" x2="${x(l)}" y1="${y - 6}" y2="${y + 6}" stroke="${color}" stroke-width="2"/>`,
@@ -65,12 +67,24 @@ function liftChart(metric: MetricReport): string {
 
 function comparisonRow(c: ComparisonReport): string {
   return `<tr><td>${esc(c.arm)}</td><td>${formatNumber(c.baseline)}</td><td>${formatNumber(c.test)}</td><td>${esc(signedPercent(c.relative_lift))}</td><td>${
-    c.relative_lift_ci
-      ? `${esc(percent(c.relative_lift_ci[0]))} to ${esc(percent(c.relative_lift_ci[1]))}`
+    c.relative_lift_ci_adjusted
+      ? `${esc(percent(c.relative_lift_ci_adjusted[0]))} to ${esc(percent(c.relative_lift_ci_adjusted[1]))}`
       : 'n/a'
   }</td><td>${esc(pValue(c.p_value))}</td><td>${esc(pValue(c.p_value_adjusted))}</td><td>${esc(percent(c.chance_to_beat_control))}</td><td>${
     c.sample_size_needed ?? 'n/a'
   }</td><td>${esc(percent(c.progress === null ? null : Math.min(c.progress, 1), 0))}</td></tr>`;
+}
+
+function analysisText(report: Report): string {
+  const analysis =
+    report.analysis === 'sequential'
+      ? 'sequential analysis (always-valid intervals and p-values: safe to look every day)'
+      : 'fixed-horizon analysis (valid for one look at the planned sample size)';
+  const correction =
+    report.correction === 'none'
+      ? 'no multiple-testing correction'
+      : `${report.correction === 'holm' ? 'Holm' : 'Benjamini–Hochberg'} correction across all metrics and arms`;
+  return `${analysis} · ${correction}`;
 }
 
 export function reportToHtml(report: Report): string {
@@ -89,7 +103,7 @@ ${liftChart(m)}
 <table><thead><tr><th>arm</th><th>n</th><th>mean</th><th>${esc(Math.round((1 - alpha) * 100))}% CI</th></tr></thead><tbody>
 ${m.arms.map((a) => `<tr><td>${esc(a.arm)}</td><td>${a.n ?? 'n/a'}</td><td>${formatNumber(a.mean)}</td><td>${a.ci ? `${formatNumber(a.ci[0])} to ${formatNumber(a.ci[1])}` : 'n/a'}</td></tr>`).join('')}
 </tbody></table>
-<table><thead><tr><th>arm</th><th>control mean</th><th>arm mean</th><th>lift</th><th>lift CI</th><th>p</th><th>p (Holm)</th><th>chance to beat control</th><th>users needed per arm</th><th>progress</th></tr></thead><tbody>
+<table><thead><tr><th>arm</th><th>control mean</th><th>arm mean</th><th>lift</th><th>lift CI (at the corrected level)</th><th>p</th><th>p (adjusted)</th><th>chance to beat control</th><th>users needed per arm</th><th>progress</th></tr></thead><tbody>
 ${m.comparisons.map(comparisonRow).join('')}
 </tbody></table>
 </section>`,
@@ -116,7 +130,7 @@ th:first-child,td:first-child{text-align:left}.banner{padding:1rem;border-radius
 </style></head><body>
 <h1>${esc(report.experiment)} <small>${esc(report.status)}</small></h1>
 <p class="state">State: ${esc(stateLine(report.state))}</p>
-<p class="meta">${esc(report.description)}<br>Generated ${esc(report.generated_at)} · two-sided α = ${esc(alpha)} · Holm-corrected across arms</p>
+<p class="meta">${esc(report.description)}<br>Generated ${esc(report.generated_at)} · two-sided α = ${esc(alpha)} · ${esc(analysisText(report))}</p>
 ${srmBanner}
 <section><h2>Exposures</h2><table><thead><tr><th>arm</th><th>weight</th><th>exposed users</th></tr></thead><tbody>
 ${report.arms.map((a) => `<tr><td>${esc(a.name)}${a.control ? ' (control)' : ''}</td><td>${a.weight ?? ''}</td><td>${a.exposures ?? 0}</td></tr>`).join('')}

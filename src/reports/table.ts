@@ -13,7 +13,9 @@ function grid(rows: string[][]): string {
 export function reportToTable(report: Report): string {
   const alpha = report.alpha ?? 0.05;
   const out: string[] = [];
-  out.push(`${report.experiment} (${report.status})  generated ${report.generated_at}  alpha ${alpha}`);
+  out.push(
+    `${report.experiment} (${report.status})  generated ${report.generated_at}  alpha ${alpha}  ${report.analysis} analysis, correction ${report.correction}`,
+  );
   out.push(stateLine(report.state));
   if (report.srm.mismatch) {
     out.push(
@@ -39,7 +41,7 @@ export function reportToTable(report: Report): string {
       '',
       `${m.name} (${m.type}, ${m.direction === 'increase' ? 'higher' : 'lower'} is better)`,
       grid([
-        ['arm', 'n', 'mean', 'ci', 'lift', 'lift ci', 'p adj', 'P(beat ctl)', 'need/arm'],
+        ['arm', 'n', 'mean', 'ci', 'lift', 'lift ci (adj.)', 'p adj', 'P(beat ctl)', 'need/arm'],
         ...m.arms.map((a) => {
           const c = cmp.get(a.arm);
           return [
@@ -48,8 +50,8 @@ export function reportToTable(report: Report): string {
             formatNumber(a.mean),
             a.ci ? `${formatNumber(a.ci[0])}..${formatNumber(a.ci[1])}` : 'n/a',
             c ? signedPercent(c.relative_lift) : '-',
-            c?.relative_lift_ci
-              ? `${percent(c.relative_lift_ci[0])}..${percent(c.relative_lift_ci[1])}`
+            c?.relative_lift_ci_adjusted
+              ? `${percent(c.relative_lift_ci_adjusted[0])}..${percent(c.relative_lift_ci_adjusted[1])}`
               : '-',
             c ? pValue(c.p_value_adjusted) : '-',
             c ? percent(c.chance_to_beat_control) : '-',

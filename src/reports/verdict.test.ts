@@ -6,6 +6,7 @@ const metric = (direction: 'increase' | 'decrease'): MetricReport => ({
   name: 'profit',
   type: 'continuous',
   direction,
+  guardrail: null,
   arms: [],
   comparisons: [],
 });
@@ -23,6 +24,10 @@ function comparison(over: Partial<ComparisonReport>): ComparisonReport {
     diff_ci: [0.4, 1.6],
     relative_lift: 0.1,
     relative_lift_ci: [0.04, 0.16],
+    ci_level: 0.95,
+    diff_ci_adjusted: [0.4, 1.6],
+    relative_lift_ci_adjusted: [0.04, 0.16],
+    ci_level_adjusted: 0.95,
     chance_to_beat_control: 0.99,
     sample_size_needed: 100,
     progress: 1,
@@ -37,9 +42,13 @@ describe('verdict', () => {
       'treatment raises profit by 10.0% (95% CI 4.0% to 16.0%), significant: an improvement',
     );
     expect(verdict(metric('decrease'), comparison({}), 0.05)).toContain('significant: a regression');
-    expect(verdict(metric('increase'), comparison({ significant: false, p_value_adjusted: 0.2 }), 0.1)).toBe(
-      'treatment raises profit by 10.0% (90% CI 4.0% to 16.0%), not significant, adjusted p = 0.20',
-    );
+    expect(
+      verdict(
+        metric('increase'),
+        comparison({ significant: false, p_value_adjusted: 0.2, ci_level_adjusted: 0.9 }),
+        0.1,
+      ),
+    ).toBe('treatment raises profit by 10.0% (90% CI 4.0% to 16.0%), not significant, adjusted p = 0.20');
   });
 
   it('reads direction from the difference when the control mean is negative', () => {
@@ -50,6 +59,7 @@ describe('verdict', () => {
       diff: 5,
       relative_lift: -0.5,
       relative_lift_ci: [-0.6, -0.4],
+      relative_lift_ci_adjusted: [-0.6, -0.4],
     });
     expect(verdict(metric('increase'), c, 0.05)).toMatch(
       /^treatment raises profit by 50\.0% .*an improvement$/,
@@ -60,6 +70,7 @@ describe('verdict', () => {
     const none = comparison({
       relative_lift: null,
       relative_lift_ci: null,
+      relative_lift_ci_adjusted: null,
       warnings: [{ code: 'empty_arm', message: 'arm is empty' }],
     });
     expect(verdict(metric('increase'), none, 0.05)).toBe(

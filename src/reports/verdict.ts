@@ -34,14 +34,21 @@ export function pValue(p: number | null | undefined): string {
   return p < 0.001 ? '< 0.001' : p.toPrecision(2);
 }
 
+/** A confidence level for people: 0.95 → "95%", 0.98333 → "98.3%". */
+function levelText(level: number): string {
+  return `${Math.round(level * 1000) / 10}%`;
+}
+
 function plainVerdict(metric: MetricReport, c: ComparisonReport, alpha: number): string {
-  const level = `${Math.round((1 - alpha) * 1000) / 10}%`;
+  // The interval at the corrected level is the one that agrees with `significant`.
+  const level = levelText(c.ci_level_adjusted ?? 1 - alpha);
   const lift = c.relative_lift;
-  if (lift === null || c.relative_lift_ci === null) {
+  const liftCi = c.relative_lift_ci_adjusted;
+  if (lift === null || liftCi === null) {
     const why = c.warnings[0]?.message ?? 'not enough data';
     return `${c.arm} vs control on ${metric.name}: no verdict yet (${why})`;
   }
-  const [lo, hi] = c.relative_lift_ci;
+  const [lo, hi] = liftCi;
   // Direction comes from the difference: a relative lift over a negative control mean flips sign.
   const diff = c.diff ?? lift;
   const verb = diff > 0 ? 'raises' : diff < 0 ? 'lowers' : 'does not change';

@@ -1,7 +1,14 @@
 // What the store needs to know about an experiment's metrics: per event metric, its type, its cap and
 // the ratio metrics it takes part in; and the query that reads them back.
 import type { ExperimentDefinition, MetricDefinition } from '../config/experiment-schema.js';
-import type { AggregateQuery, MetricSpec, RatioLink, RatioMetric } from '../store/event-store.js';
+import {
+  GUARDRAIL_METRICS,
+  type AggregateQuery,
+  type MetricSpec,
+  type MetricType,
+  type RatioLink,
+  type RatioMetric,
+} from '../store/event-store.js';
 
 type EventMetric = MetricDefinition & { type: 'binomial' | 'continuous' };
 
@@ -46,13 +53,24 @@ export function eventMetricSpecs(
   }));
 }
 
-/** The store query of an experiment's report (one phase). */
+/** The metrics every experiment has: the gateway records them itself (see GuardrailObservation). */
+export function builtInGuardrailMetrics(): { name: string; type: MetricType }[] {
+  return [
+    { name: GUARDRAIL_METRICS.errors, type: 'binomial' },
+    { name: GUARDRAIL_METRICS.latency, type: 'mean' },
+  ];
+}
+
+/** The store query of an experiment's report (one phase): its metrics, the built-in guardrails, its ratios. */
 export function aggregateQueryOf(def: ExperimentDefinition, phase: number): AggregateQuery {
   return {
     experiment: def.id,
     phase,
     arms: def.arms.map((a) => a.name),
-    metrics: def.metrics.filter(isEventMetric).map((m) => ({ name: m.name, type: m.type })),
+    metrics: [
+      ...def.metrics.filter(isEventMetric).map((m) => ({ name: m.name, type: m.type as MetricType })),
+      ...builtInGuardrailMetrics(),
+    ],
     ratios: ratioMetrics(def),
   };
 }

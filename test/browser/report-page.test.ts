@@ -85,7 +85,7 @@ describe('HTML report page', () => {
     );
     expect(await page.locator('svg.chart circle.point').count()).toBe(1);
     expect(await page.locator('svg.chart line.ci').count()).toBe(1);
-    const box = await page.locator('svg.chart').boundingBox();
+    const box = await page.locator('svg.chart').first().boundingBox();
     expect(box!.width).toBeGreaterThan(300);
     await expect(page.locator('.banner.srm').innerText()).resolves.toContain('Sample ratio mismatch');
     await expect(page.locator('body').innerText()).resolves.toContain('700');

@@ -25,7 +25,9 @@ beforeAll(async () => {
     { store },
   );
   const records = [];
-  for (let i = 0; i < 300; i++) {
+  // Enough users that the default sequential analysis calls the +1 difference (it needs more than
+  // a single fixed look would).
+  for (let i = 0; i < 1000; i++) {
     const arm = i % 2 ? 'treatment' : 'control';
     store.recordExposure({ experiment: 'cli', arm, userId: `u${i}`, timestamp: 0 });
     records.push({

@@ -59,6 +59,10 @@ describe('reports', () => {
         'diff_ci',
         'relative_lift',
         'relative_lift_ci',
+        'ci_level',
+        'diff_ci_adjusted',
+        'relative_lift_ci_adjusted',
+        'ci_level_adjusted',
         'chance_to_beat_control',
         'sample_size_needed',
         'progress',
@@ -76,7 +80,7 @@ describe('reports', () => {
     expect(csvRes.headers.get('content-type')).toContain('text/csv');
     const [header, ...rows] = (await csvRes.text()).trim().split('\r\n');
     const cols = header!.split(',');
-    expect(rows).toHaveLength(4); // 2 metrics × 2 arms
+    expect(rows).toHaveLength(8); // (2 metrics + 2 built-in guardrails) × 2 arms
     const row = Object.fromEntries(
       rows
         .map((r) => r.split(','))

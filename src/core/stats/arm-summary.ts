@@ -1,17 +1,11 @@
-// Per-arm summary of one metric: n, mean, variance and confidence interval, with data-quality warnings.
+// Per-arm summary of one metric: mean, variance of the mean and interval, with data-quality warnings.
 import { finiteIntervalOrNull, finiteOrNull } from './finite.js';
+import { momentsOf, PRECISION_FLOOR, ratioMomentsOf } from './moments.js';
 import { normalCriticalValue } from './normal.js';
-import { studentTQuantile } from './student-t.js';
-import type { AnalysisWarning, Interval, MetricArmInput, MetricType } from './types.js';
+import { studentTCriticalValue } from './student-t.js';
+import type { AnalysisWarning, Interval, MetricType, MomentSums, RatioSums } from './types.js';
 import { makeWarning } from './warnings.js';
 import { wilsonInterval } from './wilson.js';
-
-/**
- * A centered second moment below this fraction of the raw one (Σx²) is floating-point noise from
- * Σx² − (Σx)²/n, not information: it is treated as exactly 0. (It corresponds to a coefficient of
- * variation of ~1e-5, and the cancellation cannot resolve anything finer.)
- */
-export const VARIANCE_NOISE = 1e-10;
 
 export interface ArmSummaryInput {
   metric: string;
@@ -19,7 +13,7 @@ export interface ArmSummaryInput {
   arm: string;
   exposures: number;
   /** Missing means the arm had no events: all sums are 0. */
-  stats: MetricArmInput | undefined;
+  stats: MomentSums | RatioSums | undefined;
   /** Two-sided level for the interval; null when alpha is unusable. */
   alpha: number | null;
   minUsers: number;
@@ -28,95 +22,228 @@ export interface ArmSummaryInput {
 
 export interface ArmSummary {
   arm: string;
-  /** False when the counts are unusable (negative, non-finite, conversions > exposures). */
+  /** False when the sums are unusable (negative, non-finite, impossible). */
   valid: boolean;
+  /** Exposed users. */
   n: number;
-  /** Binomial: converted users. Continuous: the sum. */
-  successes: number;
-  /** Null when the arm is empty or invalid. */
+  /** Null when the arm is empty, invalid or (ratio) its denominator sums to 0. */
   mean: number | null;
-  /** Binomial p(1 − p); continuous sample variance (n − 1); null when undefined. */
-  variance: number | null;
+  /** Per-user variance: p(1 − p), the sample variance (n − 1), or the ratio's linearized one. */
+  unitVariance: number | null;
+  /** Variance of `mean` (se²): unitVariance/n; null when undefined. */
+  meanVariance: number | null;
+  /** Welch degrees of freedom of this arm's variance (n − 1) for continuous metrics; null: use the normal. */
+  df: number | null;
   ci: Interval | null;
   warnings: AnalysisWarning[];
 }
 
-const ZERO: MetricArmInput = { sum: 0, sumSquares: 0, converted: 0 };
+const ZERO_MOMENTS: MomentSums = { users: 0, shift: 0, sum: 0, sumSquares: 0 };
+const ZERO_RATIO: RatioSums = {
+  users: 0,
+  shiftN: 0,
+  shiftD: 0,
+  sumN: 0,
+  sumD: 0,
+  sumNN: 0,
+  sumDD: 0,
+  sumND: 0,
+};
 
-function isValid(type: MetricType, n: number, s: MetricArmInput): boolean {
-  if (!(Number.isFinite(n) && n >= 0)) return false;
-  if (![s.sum, s.sumSquares, s.converted].every(Number.isFinite)) return false;
-  if (type === 'binomial') return s.converted >= 0 && s.converted <= n;
-  return s.sumSquares >= 0;
-}
-
-/** Sample variance from sums, with rounding noise (including tiny negatives) clamped to 0. */
-export function sampleVariance(n: number, sum: number, sumSquares: number): number | null {
-  if (!(n >= 2)) return null;
-  const centered = sumSquares - (sum * sum) / n;
-  if (!(centered > VARIANCE_NOISE * sumSquares)) return 0;
-  return finiteOrNull(centered / (n - 1));
+function isRatioSums(s: MomentSums | RatioSums): s is RatioSums {
+  return 'sumND' in s;
 }
 
 /** Summarizes one arm of one metric. */
 export function summarizeArm(input: ArmSummaryInput): ArmSummary {
-  const { metric, type, arm, exposures: n, alpha } = input;
-  const stats = input.stats ?? ZERO;
+  const { metric, type, arm, exposures: n } = input;
   const ctx = { metric, arm };
-  const empty: ArmSummary = {
+  const base: ArmSummary = {
     arm,
     valid: true,
     n,
-    successes: 0,
     mean: null,
-    variance: null,
+    unitVariance: null,
+    meanVariance: null,
+    df: null,
     ci: null,
     warnings: [],
   };
-  if (!isValid(type, n, stats))
-    return { ...empty, valid: false, warnings: [makeWarning('invalid_input', ctx)] };
-  if (n === 0) return { ...empty, warnings: [makeWarning('empty_arm', ctx)] };
-
-  const warnings: AnalysisWarning[] = [];
-  if (type === 'binomial') {
-    const x = stats.converted;
-    const p = x / n;
-    if (n < input.minUsers || x < input.minConversions || n - x < input.minConversions) {
-      warnings.push(
-        makeWarning(
-          'insufficient_data',
-          ctx,
-          `n = ${n}, conversions = ${x} (minimums ${input.minUsers} users and ${input.minConversions} conversions and non-conversions).`,
-        ),
-      );
-    }
-    if (p === 0 || p === 1)
-      warnings.push(makeWarning('zero_variance', ctx, `Every user has the same outcome (rate ${p}).`));
-    const z = alpha === null ? null : normalCriticalValue(alpha);
-    return {
-      arm,
-      valid: true,
-      n,
-      successes: x,
-      mean: finiteOrNull(p),
-      variance: finiteOrNull(p * (1 - p)),
-      ci: z === null ? null : wilsonInterval(x, n, z),
-      warnings,
-    };
+  const invalid = (detail?: string): ArmSummary => ({
+    ...base,
+    valid: false,
+    warnings: [makeWarning('invalid_input', ctx, detail)],
+  });
+  const stats = input.stats ?? (type === 'ratio' ? ZERO_RATIO : ZERO_MOMENTS);
+  if (!(Number.isFinite(n) && n >= 0)) return invalid(`exposures = ${n}.`);
+  if (isRatioSums(stats) !== (type === 'ratio')) {
+    return invalid(type === 'ratio' ? 'A ratio metric needs RatioSums.' : 'Expected MomentSums.');
   }
+  if (n === 0) {
+    if (stats.users !== 0) return invalid(`${stats.users} users with a value but no exposures.`);
+    return { ...base, warnings: [makeWarning('empty_arm', ctx)] };
+  }
+  if (type === 'binomial') return binomialArm(input, stats as MomentSums, invalid);
+  if (type === 'ratio') return ratioArm(input, stats as RatioSums, invalid);
+  return continuousArm(input, stats as MomentSums, invalid);
+}
 
-  const mean = finiteOrNull(stats.sum / n);
-  const variance = sampleVariance(n, stats.sum, stats.sumSquares);
+type Invalid = (detail?: string) => ArmSummary;
+
+function binomialArm(input: ArmSummaryInput, s: MomentSums, invalid: Invalid): ArmSummary {
+  const { metric, arm, exposures: n, alpha } = input;
+  const ctx = { metric, arm };
+  // Converted users = Σx = Σ(x − K) + m·K (the store sends K = 0, so this is exact).
+  const sum = s.sum + s.users * s.shift;
+  const x = sum === 0 ? 0 : sum; // never −0
+  const countsOk = Number.isInteger(s.users) && s.users >= 0 && s.users <= n;
+  if (![s.shift, s.sum, s.sumSquares].every(Number.isFinite) || !countsOk || !(x >= 0 && x <= n)) {
+    return invalid(`conversions = ${x}, exposures = ${n}.`);
+  }
+  const warnings: AnalysisWarning[] = [];
+  const p = x / n;
+  if (n < input.minUsers || x < input.minConversions || n - x < input.minConversions) {
+    warnings.push(
+      makeWarning(
+        'insufficient_data',
+        ctx,
+        `n = ${n}, conversions = ${x} (minimums ${input.minUsers} users and ${input.minConversions} conversions and non-conversions).`,
+      ),
+    );
+  }
+  if (p === 0 || p === 1)
+    warnings.push(makeWarning('zero_variance', ctx, `Every user has the same outcome (rate ${p}).`));
+  const unit = p * (1 - p);
+  const z = alpha === null ? null : normalCriticalValue(alpha);
+  return {
+    arm,
+    valid: true,
+    n,
+    mean: p,
+    unitVariance: unit,
+    meanVariance: unit / n,
+    df: null,
+    ci: z === null ? null : wilsonInterval(x, n, z),
+    warnings,
+  };
+}
+
+function continuousArm(input: ArmSummaryInput, s: MomentSums, invalid: Invalid): ArmSummary {
+  const { metric, arm, exposures: n, alpha } = input;
+  const ctx = { metric, arm };
+  const result = momentsOf(s, n);
+  if (!result.ok) {
+    if (result.error === 'invalid_input') return invalid();
+    return { ...emptyValid(arm, n), warnings: [makeWarning('numeric_range', ctx)] };
+  }
+  const { mean, centered } = result.value;
+  const warnings: AnalysisWarning[] = [];
   if (n < input.minUsers || n < 2) {
     warnings.push(
       makeWarning('insufficient_data', ctx, `n = ${n} (minimum ${Math.max(2, input.minUsers)} users).`),
     );
   }
-  if (variance === 0) warnings.push(makeWarning('zero_variance', ctx, 'Every user has the same value.'));
+  let unit: number | null = null;
+  if (n >= 2) {
+    if (centered === null) {
+      warnings.push(
+        makeWarning('precision_loss', ctx, `shift = ${s.shift}, Σ(x − shift)² = ${s.sumSquares}.`),
+      );
+    } else if (centered === 0) {
+      unit = 0;
+      warnings.push(makeWarning('zero_variance', ctx, 'Every user has the same value.'));
+    } else {
+      unit = inRange(centered / (n - 1), n);
+      if (unit === null) warnings.push(makeWarning('numeric_range', ctx));
+    }
+  }
+  const meanVariance = unit === null ? null : unit / n;
   let ci: Interval | null = null;
-  if (mean !== null && variance !== null && variance > 0 && alpha !== null) {
-    const half = studentTQuantile(1 - alpha / 2, n - 1) * Math.sqrt(variance / n);
+  if (meanVariance !== null && meanVariance > 0 && alpha !== null) {
+    const half = studentTCriticalValue(alpha, n - 1) * Math.sqrt(meanVariance);
     ci = finiteIntervalOrNull(mean - half, mean + half);
   }
-  return { arm, valid: true, n, successes: stats.sum, mean, variance, ci, warnings };
+  return {
+    arm,
+    valid: true,
+    n,
+    mean,
+    unitVariance: unit,
+    meanVariance,
+    df: n >= 2 ? n - 1 : null,
+    ci,
+    warnings,
+  };
+}
+
+/**
+ * Ratio metric R = Σn/Σd = m_n/m_d with the delta method over users (the unit of randomization):
+ *   Var(R̂) = (s_nn − 2R·s_nd + R²·s_dd) / (N·m_d²)
+ * with the per-user (co)variances s (n − 1 denominators), i.e. the variance of the linearized
+ * per-user value (n − R·d)/m_d (Deng, Knoblich & Lu, "Applying the Delta Method in Metric
+ * Analytics", KDD 2018). Divided by m_d step by step so large values do not overflow.
+ */
+function ratioArm(input: ArmSummaryInput, s: RatioSums, invalid: Invalid): ArmSummary {
+  const { metric, arm, exposures: n, alpha } = input;
+  const ctx = { metric, arm };
+  const result = ratioMomentsOf(s, n);
+  if (!result.ok) {
+    if (result.error === 'invalid_input') return invalid();
+    return { ...emptyValid(arm, n), warnings: [makeWarning('numeric_range', ctx)] };
+  }
+  const m = result.value;
+  const warnings: AnalysisWarning[] = [];
+  if (n < input.minUsers || n < 2) {
+    warnings.push(
+      makeWarning('insufficient_data', ctx, `n = ${n} (minimum ${Math.max(2, input.minUsers)} users).`),
+    );
+  }
+  if (m.meanD === 0)
+    return { ...emptyValid(arm, n), warnings: [...warnings, makeWarning('denominator_zero', ctx)] };
+  const ratio = finiteOrNull(m.meanN / m.meanD);
+  if (ratio === null)
+    return { ...emptyValid(arm, n), warnings: [...warnings, makeWarning('numeric_range', ctx)] };
+  let unit: number | null = null;
+  if (n >= 2) {
+    const linearized = m.nn - 2 * ratio * m.nd + ratio * ratio * m.dd;
+    const noise = PRECISION_FLOOR * (Math.sqrt(m.rawNN) + Math.abs(ratio) * Math.sqrt(m.rawDD)) ** 2;
+    if (m.nn === 0 && m.dd === 0) {
+      unit = 0;
+      warnings.push(makeWarning('zero_variance', ctx, 'Every user has the same numerator and denominator.'));
+    } else if (!(linearized > noise)) {
+      warnings.push(
+        makeWarning('precision_loss', ctx, 'Numerator and denominator are (almost) proportional.'),
+      );
+    } else {
+      unit = inRange(linearized / m.meanD / m.meanD / (n - 1), n);
+      if (unit === null) warnings.push(makeWarning('numeric_range', ctx));
+    }
+  }
+  const meanVariance = unit === null ? null : unit / n;
+  let ci: Interval | null = null;
+  if (meanVariance !== null && meanVariance > 0 && alpha !== null) {
+    const half = normalCriticalValue(alpha) * Math.sqrt(meanVariance);
+    ci = finiteIntervalOrNull(ratio - half, ratio + half);
+  }
+  return { arm, valid: true, n, mean: ratio, unitVariance: unit, meanVariance, df: null, ci, warnings };
+}
+
+/** A positive per-user variance whose mean's variance (÷ n) is a positive finite double, else null. */
+function inRange(unit: number, n: number): number | null {
+  const meanVariance = unit / n;
+  return unit > 0 && Number.isFinite(unit) && meanVariance > 0 && Number.isFinite(meanVariance) ? unit : null;
+}
+
+function emptyValid(arm: string, n: number): ArmSummary {
+  return {
+    arm,
+    valid: true,
+    n,
+    mean: null,
+    unitVariance: null,
+    meanVariance: null,
+    df: null,
+    ci: null,
+    warnings: [],
+  };
 }

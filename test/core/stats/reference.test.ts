@@ -1,4 +1,4 @@
-// The engine against scipy: every field of every case in test/fixtures/stats-reference.json
+// The engine against numpy/scipy/mpmath: every field of every case in test/fixtures/stats-reference.json
 // (regenerate with `python3 scripts/stats_reference.py`).
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -117,6 +117,20 @@ describe('analyzeExperiment matches the scipy reference', () => {
         'direction_decrease',
         'degenerate',
         'srm_mismatch',
+        'balanced_fixed',
+        'multi_arm_benjamini-hochberg',
+        'multi_arm_none',
+        'negative_control_mean',
+        'large_mean_small_sd',
+        'timestamps',
+        'mean_1e5_sd_1',
+        'unshifted_sums',
+        'huge_values',
+        'huge_values_1e150',
+        'tiny_values',
+        'ratio_fixed',
+        'ratio_sequential',
+        'guardrails',
       ]),
     );
   });
