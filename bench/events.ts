@@ -39,6 +39,7 @@ const ctx = {
   streamMaxLen: 1_000_000,
   epochCandidate: 'bench',
   maxHeldPerUser: 100,
+  now: Date.now(),
 };
 const APPLY_LUA = readFileSync(new URL('../src/store/redis/lua/apply.lua', import.meta.url), 'utf8');
 const APPLY_SHA = createHash('sha1').update(APPLY_LUA).digest('hex');

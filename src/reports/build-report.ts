@@ -1,7 +1,7 @@
 // Builds an experiment's report: the store's sufficient statistics through the significance engine.
 import {
   analyzeExperiment,
-  cumulativeTimeSeries,
+  seriesFromTotals,
   type Analysis,
   type GuardrailLimits,
   type MetricInput,
@@ -38,7 +38,7 @@ export interface Report extends Analysis {
   unattributed: Record<string, number>;
   /** Users with outcomes still waiting for their exposure (within the grace period). */
   held_users: number;
-  /** Cumulative comparison per day (UTC), when the store keeps days. */
+  /** The comparison as it stood at the end of each day (UTC) with a change, when the store keeps days. */
   time_series: TimeSeries | null;
 }
 
@@ -144,7 +144,7 @@ export async function buildReport(
   const timeSeries =
     days.length === 0
       ? null
-      : cumulativeTimeSeries({
+      : seriesFromTotals({
           ...common,
           arms: definition.arms.map((a) => ({ name: a.name, weight: a.weight, control: a.control })),
           metrics,

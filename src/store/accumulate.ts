@@ -1,6 +1,13 @@
-// How one event moves a user's value and the arm's shifted sums. Pure; the in-memory store runs it and
-// the Redis store's Lua (redis/lua/apply.lua) performs the same floating-point operations in the same
-// order, so both stores hold bit-identical sums.
+// How one event moves a user's value and the arm's statistics. Pure; the in-memory store runs it and the
+// Redis store's Lua (redis/lua/apply.lua) performs the same floating-point operations in the same order,
+// so both stores hold bit-identical numbers.
+//
+// Binomial metrics keep exact counts (users, converted). Continuous and mean metrics keep a shift K (the
+// arm's first value) and Welford's running mean and M2 of x − K, updated when a user joins or a user's
+// value changes; ratio metrics the same for the pair (numerator, denominator) with the co-moment. Every
+// update works on deviations from running means, so M2 stays exact whatever the size of the values, and
+// the shift keeps the mean's own rounding small (Σx² − (Σx)²/n, or sums shifted by a first partial value,
+// lose the variance when the mean is large and the spread small).
 import type { MetricType } from './event-store.js';
 
 /**
@@ -27,32 +34,35 @@ export function contribution(type: MetricType, raw: RawValue, cap?: number): num
   return raw.sum;
 }
 
-/** Change of a MomentSums when one user's contribution moves from `prev` (none yet) to `next`. */
-export interface MomentDelta {
+/** An arm's running statistics of one continuous or mean metric (Welford, on x − shift). */
+export interface Moments {
   readonly users: number;
-  /** Set when this is the arm's first user: the shift every later update uses. */
-  readonly shift: number | undefined;
-  readonly sum: number;
-  readonly sumSquares: number;
+  /** The arm's first value; fixed from then on. */
+  readonly shift: number;
+  /** Mean of x − shift over the users. */
+  readonly mean: number;
+  /** Σ (x − shift − mean)² over the users: Σ (x − x̄)². */
+  readonly m2: number;
 }
 
 /**
- * Shift K is fixed by the arm's first user (0 for binomial, whose sums must stay exact counts):
- * sum moves by (next − K) − (prev − K), sumSquares by (next − K)² − (prev − K)².
+ * Moments after one user's contribution moves from `prev` (undefined: the user had none) to `next`:
+ * a new user is Welford's step; a change replaces the value: the mean moves by (next − prev)/n and
+ * M2 by (next − prev)·((next′ − mean′) + (prev′ − mean)), where ′ is the shifted value: differences
+ * of values from means only.
  */
-export function momentDelta(
-  type: MetricType,
-  currentUsers: number,
-  currentShift: number,
-  prev: number | undefined,
-  next: number,
-): MomentDelta {
-  const shift = currentUsers === 0 ? (type === 'binomial' ? 0 : next) : undefined;
-  const k = shift ?? currentShift;
-  const dn = next - k;
-  if (prev === undefined) return { users: 1, shift, sum: dn, sumSquares: dn * dn };
-  const dp = prev - k;
-  return { users: 0, shift, sum: dn - dp, sumSquares: dn * dn - dp * dp };
+export function nextMoments(m: Moments, prev: number | undefined, next: number): Moments {
+  const shift = m.users === 0 ? next : m.shift;
+  const x = next - shift;
+  if (prev === undefined) {
+    const users = m.users + 1;
+    const d = x - m.mean;
+    const mean = m.mean + d / users;
+    return { users, shift, mean, m2: m.m2 + d * (x - mean) };
+  }
+  const change = next - prev;
+  const mean = m.mean + change / m.users;
+  return { users: m.users, shift, mean, m2: m.m2 + change * (x - mean + (prev - shift - m.mean)) };
 }
 
 /** A user's (numerator, denominator) contributions to a ratio metric; a missing component is 0. */
@@ -61,49 +71,73 @@ export interface RatioPair {
   readonly d: number;
 }
 
-export interface RatioDelta {
+/** An arm's running statistics of one ratio metric: means and co-moments of the shifted pairs (Welford). */
+export interface CoMoments {
   readonly users: number;
-  /** Set when this is the arm's first user of the ratio. */
-  readonly shiftN: number | undefined;
-  readonly shiftD: number | undefined;
-  readonly sumN: number;
-  readonly sumD: number;
-  readonly sumNN: number;
-  readonly sumDD: number;
-  readonly sumND: number;
+  /** The arm's first pair; fixed from then on. */
+  readonly shiftN: number;
+  readonly shiftD: number;
+  /** Means of n − shiftN and d − shiftD. */
+  readonly meanN: number;
+  readonly meanD: number;
+  /** Σ (n − n̄)² */
+  readonly m2N: number;
+  /** Σ (d − d̄)² */
+  readonly m2D: number;
+  /** Σ (n − n̄)(d − d̄) */
+  readonly cND: number;
 }
 
-/** Change of a RatioSums when a user's pair moves from `prev` (not in the ratio yet) to `next`. */
-export function ratioDelta(
-  currentUsers: number,
-  currentShiftN: number,
-  currentShiftD: number,
-  prev: RatioPair | undefined,
-  next: RatioPair,
-): RatioDelta {
-  const first = currentUsers === 0;
-  const kn = first ? next.n : currentShiftN;
-  const kd = first ? next.d : currentShiftD;
-  const a = next.n - kn;
-  const b = next.d - kd;
-  const shifts = { shiftN: first ? kn : undefined, shiftD: first ? kd : undefined };
+/** CoMoments after one user's pair moves from `prev` (undefined: not in the ratio yet) to `next`. */
+export function nextCoMoments(c: CoMoments, prev: RatioPair | undefined, next: RatioPair): CoMoments {
+  const shiftN = c.users === 0 ? next.n : c.shiftN;
+  const shiftD = c.users === 0 ? next.d : c.shiftD;
+  const xn = next.n - shiftN;
+  const xd = next.d - shiftD;
   if (prev === undefined) {
-    return { users: 1, ...shifts, sumN: a, sumD: b, sumNN: a * a, sumDD: b * b, sumND: a * b };
+    const users = c.users + 1;
+    const dn = xn - c.meanN;
+    const dd = xd - c.meanD;
+    const meanN = c.meanN + dn / users;
+    const meanD = c.meanD + dd / users;
+    return {
+      users,
+      shiftN,
+      shiftD,
+      meanN,
+      meanD,
+      m2N: c.m2N + dn * (xn - meanN),
+      m2D: c.m2D + dd * (xd - meanD),
+      cND: c.cND + dn * (xd - meanD),
+    };
   }
-  const c = prev.n - kn;
-  const e = prev.d - kd;
+  const en = next.n - prev.n;
+  const ed = next.d - prev.d;
+  const meanN = c.meanN + en / c.users;
+  const meanD = c.meanD + ed / c.users;
   return {
-    users: 0,
-    ...shifts,
-    sumN: a - c,
-    sumD: b - e,
-    sumNN: a * a - c * c,
-    sumDD: b * b - e * e,
-    sumND: a * b - c * e,
+    users: c.users,
+    shiftN,
+    shiftD,
+    meanN,
+    meanD,
+    m2N: c.m2N + en * (xn - meanN + (prev.n - shiftN - c.meanN)),
+    m2D: c.m2D + ed * (xd - meanD + (prev.d - shiftD - c.meanD)),
+    cND: c.cND + en * (xd - meanD) + (prev.n - shiftN - c.meanN) * ed,
   };
 }
 
-/** UTC day (days since the epoch) of a timestamp in ms. */
-export function dayOf(timestampMs: number): number {
-  return Math.floor(timestampMs / 86_400_000);
+/**
+ * shift + mean as one double plus the exact rounding residual (Knuth's TwoSum), so the engine's
+ * MomentSums carry the mean to the last bit: shift′ = fl(shift + mean), residual = shift + mean − shift′.
+ */
+export function splitMean(shift: number, mean: number): { shift: number; residual: number } {
+  const s = shift + mean;
+  const b = s - shift;
+  return { shift: s, residual: shift - (s - b) + (mean - b) };
+}
+
+/** UTC day (days since the epoch) of a time in ms. */
+export function dayOf(timeMs: number): number {
+  return Math.floor(timeMs / 86_400_000);
 }

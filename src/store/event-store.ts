@@ -108,8 +108,9 @@ export type OutcomeStatus = 'accepted' | 'duplicate' | 'unattributed' | 'queued'
 
 /**
  * Sums of one metric in one arm over the users that have a value (`users` ≤ exposures); exposed users
- * without a value count as 0. Shifted by a constant (the first value seen) so the variance stays exact
- * when the mean is large and the spread small. binomial: shift 0 and sum = sumSquares = converted.
+ * without a value count as 0. Shifted by a constant so the variance stays exact when the mean is large
+ * and the spread small: the stores give shift = the users' mean (to the last bit) and sumSquares = their
+ * M2, kept by Welford updates (see accumulate.ts). binomial: shift 0 and sum = sumSquares = converted.
  */
 export interface MomentSums {
   readonly users: number;
@@ -152,7 +153,7 @@ export interface ExperimentAggregates {
   readonly heldUsers: number;
 }
 
-/** Changes of one UTC day (days since the epoch), per arm; same shifts as the totals. */
+/** The statistics as they stood at the end of one UTC day (days since the epoch), per arm. */
 export interface DayAggregate {
   readonly day: number;
   readonly arms: readonly ArmAggregate[];
@@ -206,7 +207,7 @@ export interface EventStore {
   recordOutcomes(records: readonly OutcomeRecord[]): Promise<OutcomeStatus[]>;
   /** Per-arm sufficient statistics of one phase; costs O(arms × metrics) whatever the traffic. */
   readAggregates(query: AggregateQuery): Promise<ExperimentAggregates>;
-  /** Per-day changes of the same statistics, oldest day first; O(days × arms × metrics). */
+  /** The same statistics at the end of each day with a change, oldest first; O(days × arms × metrics). */
   readDaily(query: AggregateQuery): Promise<DayAggregate[]>;
   status(): StoreStatus;
   /** Applies (or journals) everything recorded so far and releases connections and files. */

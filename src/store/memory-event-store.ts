@@ -3,9 +3,9 @@
 import {
   contribution,
   dayOf,
-  momentDelta,
+  nextCoMoments,
+  nextMoments,
   nextRaw,
-  ratioDelta,
   type RatioPair,
   type RawValue,
 } from './accumulate.js';
@@ -28,7 +28,7 @@ import {
   outcomeOp,
   type OutcomeOp,
 } from './outcome-ops.js';
-import { armAggregates, dailyAggregates, dayField, field } from './stat-fields.js';
+import { armAggregates, coMomentsOf, dailyAggregates, dayField, field, momentsOf } from './stat-fields.js';
 import { SETTING_DEFAULTS } from '../config/settings.js';
 
 export interface MemoryEventStoreOptions {
@@ -54,18 +54,21 @@ class PhaseState {
   /** metric → user → running value */
   readonly values = new Map<string, Map<string, RawValue>>();
   readonly totals = new Map<string, number>();
-  /** `<day>|<field>` → change on that day */
+  /** `<day>|<field>` → the field's value at the end of that day */
   readonly daily = new Map<string, number>();
   readonly held = new Map<string, HeldOp[]>();
 
-  add(name: string, delta: number, day: number): void {
-    if (delta === 0) return;
-    this.totals.set(name, (this.totals.get(name) ?? 0) + delta);
-    const d = dayField(day, name);
-    this.daily.set(d, (this.daily.get(d) ?? 0) + delta);
+  read = (name: string): number => this.totals.get(name) ?? 0;
+
+  /** Sets a counter, and its value for `day` (the day of the write). */
+  set(name: string, value: number, day: number): void {
+    this.totals.set(name, value);
+    this.daily.set(dayField(day, name), value);
   }
 
-  read = (name: string): number => this.totals.get(name) ?? 0;
+  add(name: string, delta: number, day: number): void {
+    if (delta !== 0) this.set(name, this.read(name) + delta, day);
+  }
 
   private valuesOf(metric: string): Map<string, RawValue> {
     let v = this.values.get(metric);
@@ -73,9 +76,8 @@ class PhaseState {
     return v;
   }
 
-  /** Applies one outcome of a user exposed in `arm`: the rule of accumulate.ts, then the ratios. */
-  apply(user: string, arm: string, op: OutcomeOp): void {
-    const day = dayOf(op.timestamp);
+  /** Applies one outcome of a user exposed in `arm` (the rule of accumulate.ts), then the ratios. */
+  apply(user: string, arm: string, op: OutcomeOp, day: number): void {
     const values = this.valuesOf(op.metric);
     const prevRaw = values.get(user);
     const nextValue = nextRaw(op.type, prevRaw, op.value, op.count);
@@ -84,17 +86,17 @@ class PhaseState {
     const next = contribution(op.type, nextValue, op.cap);
 
     const m = op.metric;
-    const d = momentDelta(
-      op.type,
-      this.read(field.users(arm, m)),
-      this.read(field.shift(arm, m)),
-      prev,
-      next,
-    );
-    this.add(field.users(arm, m), d.users, day);
-    if (d.shift !== undefined) this.totals.set(field.shift(arm, m), d.shift);
-    this.add(field.sum(arm, m), d.sum, day);
-    this.add(field.sumSquares(arm, m), d.sumSquares, day);
+    if (op.type === 'binomial') {
+      if (prev === undefined) this.add(field.users(arm, m), 1, day);
+      this.add(field.converted(arm, m), next - (prev ?? 0), day);
+    } else {
+      const before = momentsOf(this.read, arm, m);
+      const after = nextMoments(before, prev, next);
+      if (prev === undefined) this.set(field.users(arm, m), after.users, day);
+      if (before.users === 0) this.set(field.shift(arm, m), after.shift, day);
+      this.set(field.mean(arm, m), after.mean, day);
+      this.set(field.m2(arm, m), after.m2, day);
+    }
 
     for (const link of op.ratios) {
       const otherRaw = this.values.get(link.other.metric)?.get(user);
@@ -104,21 +106,18 @@ class PhaseState {
       const before = prev === undefined && otherRaw === undefined ? undefined : pair(prev ?? 0);
       const r = field.ratio;
       const name = link.name;
-      const rd = ratioDelta(
-        this.read(r.users(arm, name)),
-        this.read(r.shiftN(arm, name)),
-        this.read(r.shiftD(arm, name)),
-        before,
-        pair(next),
-      );
-      this.add(r.users(arm, name), rd.users, day);
-      if (rd.shiftN !== undefined) this.totals.set(r.shiftN(arm, name), rd.shiftN);
-      if (rd.shiftD !== undefined) this.totals.set(r.shiftD(arm, name), rd.shiftD);
-      this.add(r.sumN(arm, name), rd.sumN, day);
-      this.add(r.sumD(arm, name), rd.sumD, day);
-      this.add(r.sumNN(arm, name), rd.sumNN, day);
-      this.add(r.sumDD(arm, name), rd.sumDD, day);
-      this.add(r.sumND(arm, name), rd.sumND, day);
+      const was = coMomentsOf(this.read, arm, name);
+      const c = nextCoMoments(was, before, pair(next));
+      if (before === undefined) this.set(r.users(arm, name), c.users, day);
+      if (was.users === 0) {
+        this.set(r.shiftN(arm, name), c.shiftN, day);
+        this.set(r.shiftD(arm, name), c.shiftD, day);
+      }
+      this.set(r.meanN(arm, name), c.meanN, day);
+      this.set(r.meanD(arm, name), c.meanD, day);
+      this.set(r.m2N(arm, name), c.m2N, day);
+      this.set(r.m2D(arm, name), c.m2D, day);
+      this.set(r.cND(arm, name), c.cND, day);
     }
   }
 
@@ -126,8 +125,7 @@ class PhaseState {
   sweep(now: number): void {
     for (const [user, ops] of this.held) {
       const keep = ops.filter((h) => h.due > now);
-      for (const h of ops)
-        if (h.due <= now) this.add(field.unattributed(h.op.metric), 1, dayOf(h.op.timestamp));
+      for (const h of ops) if (h.due <= now) this.add(field.unattributed(h.op.metric), 1, dayOf(now));
       if (keep.length === 0) this.held.delete(user);
       else if (keep.length !== ops.length) this.held.set(user, keep);
     }
@@ -166,20 +164,21 @@ export class MemoryEventStore implements EventStore {
 
   recordExposure(e: Exposure): void {
     const p = this.state(e.experiment).phase(e.phase ?? 1);
-    p.sweep(this.now());
+    const now = this.now();
+    p.sweep(now);
     const first = p.armOf.get(e.userId);
     if (first === undefined) {
       if (e.forced) return;
       p.armOf.set(e.userId, e.arm);
-      p.add(field.exposures(e.arm), 1, dayOf(e.timestamp));
+      p.add(field.exposures(e.arm), 1, dayOf(now));
       const held = p.held.get(e.userId);
       if (held) {
         p.held.delete(e.userId);
-        for (const h of held) p.apply(e.userId, e.arm, h.op);
+        for (const h of held) p.apply(e.userId, e.arm, h.op, dayOf(now));
       }
     } else if (first !== e.arm && !p.multiArm.has(e.userId)) {
       p.multiArm.add(e.userId);
-      p.totals.set(field.multipleArmUsers, p.multiArm.size);
+      p.set(field.multipleArmUsers, p.multiArm.size, dayOf(now));
     }
   }
 
@@ -206,12 +205,12 @@ export class MemoryEventStore implements EventStore {
     if (op.eventId !== undefined && this.seen(s, op.eventId, now)) return 'duplicate';
     const arm = p.armOf.get(user);
     if (arm !== undefined) {
-      p.apply(user, arm, op);
+      p.apply(user, arm, op, dayOf(now));
       return 'accepted';
     }
     const held = p.held.get(user) ?? [];
     if (held.length >= MAX_HELD_PER_USER) {
-      p.add(field.unattributed(op.metric), 1, dayOf(op.timestamp));
+      p.add(field.unattributed(op.metric), 1, dayOf(now));
       return 'unattributed';
     }
     held.push({ op, due: now + this.graceMs });
@@ -252,7 +251,7 @@ export class MemoryEventStore implements EventStore {
   async readDaily(query: AggregateQuery): Promise<DayAggregate[]> {
     const p = this.phaseOf(query);
     if (!p) return [];
-    return dailyAggregates(query, p.daily, armAggregates(query, p.read));
+    return dailyAggregates(query, p.daily);
   }
 
   status(): StoreStatus {

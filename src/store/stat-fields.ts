@@ -1,30 +1,42 @@
 // Names of the counters both stores keep per experiment and phase, and how they become aggregates.
-// The Redis store keeps them as fields of one hash (totals) and of a daily hash (`<day>|<field>`), the
-// in-memory store in maps with the same names, so one parser serves both. Arm and metric names are
-// slugs: they never contain '|'.
-import type { AggregateQuery, ArmAggregate, DayAggregate, MomentSums, RatioSums } from './event-store.js';
+// The Redis store keeps them as fields of one hash (totals) and of a daily hash (`<day>|<field>`: the
+// field's value at the end of that day), the in-memory store in maps with the same names, so one parser
+// serves both. Arm and metric names are slugs: they never contain '|'.
+import { splitMean, type CoMoments, type Moments } from './accumulate.js';
+import type {
+  AggregateQuery,
+  ArmAggregate,
+  DayAggregate,
+  MetricType,
+  MomentSums,
+  RatioSums,
+} from './event-store.js';
 
 export const field = {
   exposures: (arm: string) => `x|${arm}`,
   multipleArmUsers: 'multi',
   unattributed: (metric: string) => `u|${metric}`,
+  /** Users with a value. */
   users: (arm: string, metric: string) => `m|${arm}|${metric}`,
+  /** binomial: converted users. */
+  converted: (arm: string, metric: string) => `s|${arm}|${metric}`,
+  /** continuous and mean: the shift (first value), Welford's running mean of x − shift, and M2. */
   shift: (arm: string, metric: string) => `k|${arm}|${metric}`,
-  sum: (arm: string, metric: string) => `s|${arm}|${metric}`,
-  sumSquares: (arm: string, metric: string) => `q|${arm}|${metric}`,
+  mean: (arm: string, metric: string) => `a|${arm}|${metric}`,
+  m2: (arm: string, metric: string) => `q|${arm}|${metric}`,
   ratio: {
     users: (arm: string, ratio: string) => `rm|${arm}|${ratio}`,
     shiftN: (arm: string, ratio: string) => `rkn|${arm}|${ratio}`,
     shiftD: (arm: string, ratio: string) => `rkd|${arm}|${ratio}`,
-    sumN: (arm: string, ratio: string) => `rsn|${arm}|${ratio}`,
-    sumD: (arm: string, ratio: string) => `rsd|${arm}|${ratio}`,
-    sumNN: (arm: string, ratio: string) => `rqn|${arm}|${ratio}`,
-    sumDD: (arm: string, ratio: string) => `rqd|${arm}|${ratio}`,
-    sumND: (arm: string, ratio: string) => `rx|${arm}|${ratio}`,
+    meanN: (arm: string, ratio: string) => `ran|${arm}|${ratio}`,
+    meanD: (arm: string, ratio: string) => `rad|${arm}|${ratio}`,
+    m2N: (arm: string, ratio: string) => `rqn|${arm}|${ratio}`,
+    m2D: (arm: string, ratio: string) => `rqd|${arm}|${ratio}`,
+    cND: (arm: string, ratio: string) => `rx|${arm}|${ratio}`,
   },
 } as const;
 
-/** A daily field: the change of `name` on `day` (days since the epoch, UTC). */
+/** A daily field: the value of `name` at the end of `day` (days since the epoch, UTC). */
 export function dayField(day: number, name: string): string {
   return `${day}|${name}`;
 }
@@ -32,26 +44,62 @@ export function dayField(day: number, name: string): string {
 /** Reads a counter; a missing one is 0. */
 export type FieldReader = (name: string) => number;
 
-function momentOf(read: FieldReader, arm: string, metric: string): MomentSums {
+export function momentsOf(read: FieldReader, arm: string, metric: string): Moments {
   return {
     users: read(field.users(arm, metric)),
     shift: read(field.shift(arm, metric)),
-    sum: read(field.sum(arm, metric)),
-    sumSquares: read(field.sumSquares(arm, metric)),
+    mean: read(field.mean(arm, metric)),
+    m2: read(field.m2(arm, metric)),
   };
 }
 
-function ratioOf(read: FieldReader, arm: string, ratio: string): RatioSums {
+export function coMomentsOf(read: FieldReader, arm: string, ratio: string): CoMoments {
   const r = field.ratio;
   return {
     users: read(r.users(arm, ratio)),
     shiftN: read(r.shiftN(arm, ratio)),
     shiftD: read(r.shiftD(arm, ratio)),
-    sumN: read(r.sumN(arm, ratio)),
-    sumD: read(r.sumD(arm, ratio)),
-    sumNN: read(r.sumNN(arm, ratio)),
-    sumDD: read(r.sumDD(arm, ratio)),
-    sumND: read(r.sumND(arm, ratio)),
+    meanN: read(r.meanN(arm, ratio)),
+    meanD: read(r.meanD(arm, ratio)),
+    m2N: read(r.m2N(arm, ratio)),
+    m2D: read(r.m2D(arm, ratio)),
+    cND: read(r.cND(arm, ratio)),
+  };
+}
+
+/**
+ * The engine's view: binomial as exact counts (shift 0); continuous and mean shifted by the arm's mean
+ * (shift + Welford mean, split into a double and its exact residual r): Σ(x − shift) = m·r and
+ * Σ(x − shift)² = M2 + m·r², so the engine recovers the mean to the last bit and M2 without cancellation
+ * (rounding can leave M2 a hair below 0: clamped).
+ */
+function sumsOf(read: FieldReader, type: MetricType, arm: string, metric: string): MomentSums {
+  const users = read(field.users(arm, metric));
+  if (type === 'binomial') {
+    const converted = read(field.converted(arm, metric));
+    return { users, shift: 0, sum: converted, sumSquares: converted };
+  }
+  const m = momentsOf(read, arm, metric);
+  if (users === 0) return { users, shift: 0, sum: 0, sumSquares: 0 };
+  const { shift, residual } = splitMean(m.shift, m.mean);
+  return { users, shift, sum: users * residual, sumSquares: Math.max(0, m.m2) + users * residual * residual };
+}
+
+function ratioSumsOf(read: FieldReader, arm: string, ratio: string): RatioSums {
+  const c = coMomentsOf(read, arm, ratio);
+  const m = c.users;
+  if (m === 0) return { users: 0, shiftN: 0, shiftD: 0, sumN: 0, sumD: 0, sumNN: 0, sumDD: 0, sumND: 0 };
+  const n = splitMean(c.shiftN, c.meanN);
+  const d = splitMean(c.shiftD, c.meanD);
+  return {
+    users: m,
+    shiftN: n.shift,
+    shiftD: d.shift,
+    sumN: m * n.residual,
+    sumD: m * d.residual,
+    sumNN: Math.max(0, c.m2N) + m * n.residual * n.residual,
+    sumDD: Math.max(0, c.m2D) + m * d.residual * d.residual,
+    sumND: c.cND + m * n.residual * d.residual,
   };
 }
 
@@ -65,7 +113,7 @@ export function fieldsOf(query: AggregateQuery): string[] {
   armAggregates(query, read);
   names.push(field.multipleArmUsers);
   for (const m of query.metrics) names.push(field.unattributed(m.name));
-  return names;
+  return [...new Set(names)];
 }
 
 /** Per-arm aggregates of `query` from counters. */
@@ -73,19 +121,19 @@ export function armAggregates(query: AggregateQuery, read: FieldReader): ArmAggr
   return query.arms.map((arm) => ({
     arm,
     exposures: read(field.exposures(arm)),
-    metrics: Object.fromEntries(query.metrics.map((m) => [m.name, momentOf(read, arm, m.name)])),
-    ratios: Object.fromEntries((query.ratios ?? []).map((r) => [r.name, ratioOf(read, arm, r.name)])),
+    metrics: Object.fromEntries(query.metrics.map((m) => [m.name, sumsOf(read, m.type, arm, m.name)])),
+    ratios: Object.fromEntries((query.ratios ?? []).map((r) => [r.name, ratioSumsOf(read, arm, r.name)])),
   }));
 }
 
 /**
- * Per-day aggregates from daily counters (`<day>|<field>` → change). Shifts are not kept per day:
- * they are the totals' shifts, passed in `totals`.
+ * Per-day aggregates from daily fields (`<day>|<field>` → its value at the end of that day): the
+ * state at the end of each day with a change, oldest first (a field not written on a day keeps its
+ * value from an earlier day).
  */
 export function dailyAggregates(
   query: AggregateQuery,
   entries: Iterable<readonly [string, number]>,
-  totals: readonly ArmAggregate[],
 ): DayAggregate[] {
   const byDay = new Map<number, Map<string, number>>();
   for (const [name, value] of entries) {
@@ -96,19 +144,12 @@ export function dailyAggregates(
     if (!fields) byDay.set(day, (fields = new Map()));
     fields.set(name.slice(bar + 1), value);
   }
-  const shiftOf = new Map<string, number>();
-  for (const a of totals) {
-    for (const [m, s] of Object.entries(a.metrics)) shiftOf.set(field.shift(a.arm, m), s.shift);
-    for (const [r, s] of Object.entries(a.ratios)) {
-      shiftOf.set(field.ratio.shiftN(a.arm, r), s.shiftN);
-      shiftOf.set(field.ratio.shiftD(a.arm, r), s.shiftD);
-    }
-  }
+  const state = new Map<string, number>();
+  const read: FieldReader = (name) => state.get(name) ?? 0;
   return [...byDay.keys()]
     .sort((a, b) => a - b)
     .map((day) => {
-      const fields = byDay.get(day)!;
-      const read: FieldReader = (name) => shiftOf.get(name) ?? fields.get(name) ?? 0;
+      for (const [name, value] of byDay.get(day)!) state.set(name, value);
       return { day, arms: armAggregates(query, read) };
     });
 }

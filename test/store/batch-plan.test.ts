@@ -19,6 +19,7 @@ const ctx: PlanContext = {
   streamMaxLen: 0,
   epochCandidate: 'e0',
   maxHeldPerUser: 100,
+  now: 5,
 };
 
 const x = (e: string, u: string, p = 1): QueuedEvent => ({ k: 'x', e, p, a: 'a', u, t: 1 });
@@ -49,9 +50,19 @@ describe('planBatch', () => {
     expect(plan.calls.map((c) => c.opEvents)).toEqual([[0, 2], [1, 2], [3]]);
     expect(plan.eventCalls).toEqual([[0], [1], [0, 1], [2]]);
     // writer, TTLs, bases, then ops carrying (generation, sequence)
-    expect(plan.calls[0]!.args.slice(0, 8)).toEqual(['w1', 60, 1000, 0, 'e0', 't:{e1}:', 't:{e1}:p1:', 100]);
-    expect(plan.calls[0]!.args.slice(8, 15)).toEqual(['x', 3, 10, 'u1', 'a', 1, 0]);
-    expect(plan.calls[0]!.args.slice(15, 18)).toEqual(['o', 3, 12]);
+    expect(plan.calls[0]!.args.slice(0, 9)).toEqual([
+      'w1',
+      60,
+      1000,
+      0,
+      'e0',
+      't:{e1}:',
+      't:{e1}:p1:',
+      100,
+      5,
+    ]);
+    expect(plan.calls[0]!.args.slice(9, 16)).toEqual(['x', 3, 10, 'u1', 'a', 1, 0]);
+    expect(plan.calls[0]!.args.slice(16, 19)).toEqual(['o', 3, 12]);
   });
 
   it('sends an outcome without targets nowhere', () => {

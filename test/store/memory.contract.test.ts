@@ -20,5 +20,8 @@ describeEventStoreContract('MemoryEventStore', async (options) => {
     elapse: async (ms) => {
       clock += ms;
     },
+    advanceClock: (ms) => {
+      clock += ms;
+    },
   };
 });

@@ -11,6 +11,7 @@ const redis = useSharedRedis();
 
 describeEventStoreContract('RedisEventStore', async (options) => {
   const journalDir = mkdtempSync(join(tmpdir(), 'abgate-journal-'));
+  let ahead = 0;
   // Redis stays up: statuses must be final, so wait for them however slow the machine is.
   const store = new RedisEventStore({
     url: redis.url(),
@@ -18,6 +19,7 @@ describeEventStoreContract('RedisEventStore', async (options) => {
     journalDir,
     outcomeWaitMs: 60_000,
     sweepIntervalMs: 50,
+    now: () => Date.now() + ahead,
     attributionGraceMs: options?.attributionGraceMs ?? 60_000,
     ...(options?.dedupWindowSeconds === undefined ? {} : { dedupWindowSeconds: options.dedupWindowSeconds }),
   });
@@ -34,5 +36,8 @@ describeEventStoreContract('RedisEventStore', async (options) => {
     },
     // Marker TTLs and the grace period run on the server's clock: wait for real.
     elapse: (ms) => new Promise((r) => setTimeout(r, ms)),
+    advanceClock: (ms) => {
+      ahead += ms;
+    },
   };
 });

@@ -106,18 +106,22 @@ function addSums(
   return { ...day };
 }
 
+/** Each day's totals (everything up to and including that day) per arm. */
+export interface DayTotals {
+  day: string;
+  arms: Record<string, DailyArmDelta>;
+}
+
+export interface TotalsSeriesInput extends Omit<TimeSeriesInput, 'days'> {
+  days: DayTotals[];
+}
+
 /**
- * Cumulative comparisons through each day: the day's deltas are added to running totals and the
- * totals go through analyzeExperiment, so every point is exactly the report that day would have
- * shown (same analysis, correction and intervals; with the default sequential analysis the
- * intervals are confidence sequences, valid at every one of these looks). Cost
- * O(days × arms × metrics) (plus the correction's sort of each day's family).
+ * The comparisons of each day's totals: every point is exactly the report that day would have shown
+ * (same analysis, correction and intervals; with the default sequential analysis the intervals are
+ * confidence sequences, valid at every one of these looks). Cost O(days × arms × metrics).
  */
-export function cumulativeTimeSeries(input: TimeSeriesInput, options: AnalysisOptions = {}): TimeSeries {
-  const exposures = new Map<string, number>(input.arms.map((a) => [a.name, 0]));
-  const totals = new Map<string, Map<string, MomentSums | RatioSums>>(
-    input.metrics.map((m) => [m.name, new Map()]),
-  );
+export function seriesFromTotals(input: TotalsSeriesInput, options: AnalysisOptions = {}): TimeSeries {
   const series: TimeSeries = {
     days: input.days.map((d) => d.day),
     metrics: input.metrics.map((m) => ({ name: m.name, comparisons: [] })),
@@ -133,24 +137,20 @@ export function cumulativeTimeSeries(input: TimeSeriesInput, options: AnalysisOp
     }
     return points;
   };
-
   for (const day of input.days) {
-    for (const arm of input.arms) {
-      const delta = Object.hasOwn(day.arms, arm.name) ? day.arms[arm.name] : undefined;
-      if (delta === undefined) continue;
-      exposures.set(arm.name, (exposures.get(arm.name) ?? 0) + delta.exposures);
-      for (const metric of input.metrics) {
-        const sums = Object.hasOwn(delta.metrics, metric.name) ? delta.metrics[metric.name] : undefined;
-        if (sums === undefined) continue;
-        const perArm = totals.get(metric.name)!;
-        perArm.set(arm.name, addSums(perArm.get(arm.name), sums));
-      }
-    }
     const analysis = analyzeExperiment(
       {
         ...input,
-        arms: input.arms.map((a) => ({ ...a, exposures: exposures.get(a.name) ?? 0 })),
-        metrics: input.metrics.map((m) => ({ ...m, arms: Object.fromEntries(totals.get(m.name)!) })),
+        arms: input.arms.map((a) => ({ ...a, exposures: day.arms[a.name]?.exposures ?? 0 })),
+        metrics: input.metrics.map((m) => ({
+          ...m,
+          arms: Object.fromEntries(
+            input.arms.flatMap((a) => {
+              const sums = day.arms[a.name]?.metrics[m.name];
+              return sums === undefined ? [] : [[a.name, sums]];
+            }),
+          ),
+        })),
       },
       options,
     );
@@ -176,4 +176,46 @@ export function cumulativeTimeSeries(input: TimeSeriesInput, options: AnalysisOp
     });
   }
   return series;
+}
+
+/**
+ * Cumulative comparisons through each day, from each day's changes: the deltas are added to running
+ * totals (see addMomentSums) and the totals go through seriesFromTotals.
+ */
+export function cumulativeTimeSeries(input: TimeSeriesInput, options: AnalysisOptions = {}): TimeSeries {
+  const exposures = new Map<string, number>(input.arms.map((a) => [a.name, 0]));
+  const totals = new Map<string, Map<string, MomentSums | RatioSums>>(
+    input.metrics.map((m) => [m.name, new Map()]),
+  );
+  const days: DayTotals[] = input.days.map((day) => {
+    for (const arm of input.arms) {
+      const delta = Object.hasOwn(day.arms, arm.name) ? day.arms[arm.name] : undefined;
+      if (delta === undefined) continue;
+      exposures.set(arm.name, (exposures.get(arm.name) ?? 0) + delta.exposures);
+      for (const metric of input.metrics) {
+        const sums = Object.hasOwn(delta.metrics, metric.name) ? delta.metrics[metric.name] : undefined;
+        if (sums === undefined) continue;
+        const perArm = totals.get(metric.name)!;
+        perArm.set(arm.name, addSums(perArm.get(arm.name), sums));
+      }
+    }
+    return {
+      day: day.day,
+      arms: Object.fromEntries(
+        input.arms.map((a) => [
+          a.name,
+          {
+            exposures: exposures.get(a.name) ?? 0,
+            metrics: Object.fromEntries(
+              input.metrics.flatMap((m) => {
+                const t = totals.get(m.name)!.get(a.name);
+                return t === undefined ? [] : [[m.name, { ...t }]];
+              }),
+            ),
+          },
+        ]),
+      ),
+    };
+  });
+  return seriesFromTotals({ ...input, days }, options);
 }

@@ -18,6 +18,8 @@ export interface PlanContext {
   /** Written as the experiment's epoch when it has none (first write, or its keys were lost). */
   readonly epochCandidate: string;
   readonly maxHeldPerUser: number;
+  /** The gateway's clock, ms: the day of the daily values and the end of held outcomes' grace. */
+  readonly now: number;
 }
 
 export interface PlannedCall {
@@ -65,6 +67,7 @@ export function planBatch(items: readonly JournalItem<QueuedEvent>[], ctx: PlanC
           ctx.keys.experimentBase(experiment),
           ctx.keys.phaseBase(experiment, phase),
           ctx.maxHeldPerUser,
+          ctx.now,
         ],
         opEvents: [],
       });

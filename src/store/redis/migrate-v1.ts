@@ -5,9 +5,9 @@
 // O(page) memory.
 import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
-import { contribution, dayOf, momentDelta, ratioDelta, type RawValue } from '../accumulate.js';
+import { contribution, dayOf, nextCoMoments, nextMoments, type RawValue } from '../accumulate.js';
 import type { MetricType, RatioMetric } from '../event-store.js';
-import { dayField, field } from '../stat-fields.js';
+import { coMomentsOf, dayField, field, momentsOf } from '../stat-fields.js';
 import type { KeyLayout } from './key-layout.js';
 
 export interface MigratedExperiment {
@@ -100,6 +100,7 @@ export async function migrateExperiment(
 
     const armsOf = async (users: string[]) => client.hmget(arm, ...users);
     const typeOf = new Map(exp.metrics.map((m) => [m.name, m]));
+    const set = (name: string, value: number) => totals.set(name, value);
     for (const m of exp.metrics) {
       for await (const page of scanHash(client, keys.values(exp.id, 1, m.name))) {
         const arms = await armsOf(page.map(([u]) => u));
@@ -107,17 +108,16 @@ export async function migrateExperiment(
           const a = arms[i];
           if (!a) return;
           const next = contribution(m.type, raw(text), m.cap);
-          const d = momentDelta(
-            m.type,
-            read(field.users(a, m.name)),
-            read(field.shift(a, m.name)),
-            undefined,
-            next,
-          );
-          add(field.users(a, m.name), d.users);
-          if (d.shift !== undefined) totals.set(field.shift(a, m.name), d.shift);
-          add(field.sum(a, m.name), d.sum);
-          add(field.sumSquares(a, m.name), d.sumSquares);
+          if (m.type === 'binomial') {
+            add(field.users(a, m.name), 1);
+            add(field.converted(a, m.name), next);
+            return;
+          }
+          const after = nextMoments(momentsOf(read, a, m.name), undefined, next);
+          set(field.users(a, m.name), after.users);
+          set(field.shift(a, m.name), after.shift);
+          set(field.mean(a, m.name), after.mean);
+          set(field.m2(a, m.name), after.m2);
         });
       }
     }
@@ -146,37 +146,29 @@ export async function migrateExperiment(
             const o = others[i];
             const y = o === null || o === undefined ? 0 : contribution(other.type, raw(o), other.cap);
             const pair = own === 'n' ? { n: x, d: y } : { n: y, d: x };
+            const c = nextCoMoments(coMomentsOf(read, a, r.name), undefined, pair);
             const f = field.ratio;
-            const d = ratioDelta(
-              read(f.users(a, r.name)),
-              read(f.shiftN(a, r.name)),
-              read(f.shiftD(a, r.name)),
-              undefined,
-              pair,
-            );
-            add(f.users(a, r.name), d.users);
-            if (d.shiftN !== undefined) totals.set(f.shiftN(a, r.name), d.shiftN);
-            if (d.shiftD !== undefined) totals.set(f.shiftD(a, r.name), d.shiftD);
-            add(f.sumN(a, r.name), d.sumN);
-            add(f.sumD(a, r.name), d.sumD);
-            add(f.sumNN(a, r.name), d.sumNN);
-            add(f.sumDD(a, r.name), d.sumDD);
-            add(f.sumND(a, r.name), d.sumND);
+            set(f.users(a, r.name), c.users);
+            set(f.shiftN(a, r.name), c.shiftN);
+            set(f.shiftD(a, r.name), c.shiftD);
+            set(f.meanN(a, r.name), c.meanN);
+            set(f.meanD(a, r.name), c.meanD);
+            set(f.m2N(a, r.name), c.m2N);
+            set(f.m2D(a, r.name), c.m2D);
+            set(f.cND(a, r.name), c.cND);
           });
         }
       }
     }
 
-    // v1 kept no days: the migrated totals are the change of the migration day.
+    // v1 kept no days: the migrated totals are the state at the end of the migration day.
     const day = dayOf(now());
     const fmt = (x: number) => String(x);
     const stats: string[] = [];
     const daily: string[] = [];
     for (const [name, value] of totals) {
       stats.push(name, fmt(value));
-      if (!name.startsWith('k|') && !name.startsWith('rkn|') && !name.startsWith('rkd|')) {
-        daily.push(dayField(day, name), fmt(value));
-      }
+      daily.push(dayField(day, name), fmt(value));
     }
     const pipeline = client.multi();
     if (stats.length > 0) pipeline.hset(keys.stats(exp.id, 1), ...stats);

@@ -48,7 +48,7 @@ export async function openRedisReader(
   const c = client as unknown as StoreRedis;
   return {
     readAggregates: (query) => readTotals(c, keys, query),
-    readDaily: async (query) => readDays(c, keys, query, await readTotals(c, keys, query)),
+    readDaily: (query) => readDays(c, keys, query),
     close: async () => {
       try {
         await client.quit();

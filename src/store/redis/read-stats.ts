@@ -39,9 +39,8 @@ export async function readDays(
   client: Pick<StoreRedis, 'hgetall'>,
   keys: KeyLayout,
   query: AggregateQuery,
-  totals: ExperimentAggregates,
 ): Promise<DayAggregate[]> {
   const raw = await client.hgetall(keys.daily(query.experiment, query.phase ?? 1));
   const entries = Object.entries(raw).map(([k, v]) => [k, counter(v, k)] as const);
-  return dailyAggregates(query, entries, totals.arms);
+  return dailyAggregates(query, entries);
 }

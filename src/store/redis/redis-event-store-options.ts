@@ -49,6 +49,8 @@ export interface RedisEventStoreOptions {
   exposureCacheSize?: number;
   /** How often held outcomes past their grace are turned unattributed, ms. @default 1000 */
   sweepIntervalMs?: number;
+  /** The gateway's clock (ms): days of the daily values, the grace of held outcomes. @default Date.now */
+  now?: () => number;
   /** File system seam of the journal, for tests. */
   journalFs?: JournalFs;
   /** Told about every error (Redis, journal); the store carries on. @default ignore */
@@ -97,6 +99,7 @@ export function resolveOptions(o: RedisEventStoreOptions): ResolvedOptions {
     fsyncIntervalMs: int('fsyncIntervalMs', o.fsyncIntervalMs ?? D.journalFsyncMs),
     exposureCacheSize: int('exposureCacheSize', o.exposureCacheSize ?? 100_000, 0),
     sweepIntervalMs: int('sweepIntervalMs', o.sweepIntervalMs ?? 1000),
+    now: o.now ?? Date.now,
     onError: o.onError ?? (() => {}),
     onStateChange: o.onStateChange ?? (() => {}),
   };

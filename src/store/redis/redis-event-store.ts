@@ -49,7 +49,7 @@ export class RedisEventStore implements EventStore {
   private readonly journal: Journal<QueuedEvent>;
   private readonly client: StoreRedis;
   private readonly cache: ExposureCache;
-  private readonly plan: Omit<PlanContext, 'epochCandidate'>;
+  private readonly plan: Omit<PlanContext, 'epochCandidate' | 'now'>;
   /** Each batch proposes a different epoch, so keys lost and re-created by this very store are noticed. */
   private readonly epochBase: string;
   private batches = 0;
@@ -263,7 +263,8 @@ export class RedisEventStore implements EventStore {
   }
 
   async readDaily(query: AggregateQuery): Promise<DayAggregate[]> {
-    return readDays(this.client, this.keys, query, await this.readAggregates(query));
+    await this.readAggregates(query); // sweeps held outcomes past their grace first
+    return readDays(this.client, this.keys, query);
   }
 
   status(): StoreStatus {
@@ -406,7 +407,11 @@ export class RedisEventStore implements EventStore {
   /** Sends one batch; acknowledges the longest prefix whose calls succeeded. False pauses the loop. */
   private async writeBatch(items: readonly Item[]): Promise<boolean> {
     const events = items.map((i) => i.event);
-    const plan = planBatch(items, { ...this.plan, epochCandidate: `${this.epochBase}.${++this.batches}` });
+    const plan = planBatch(items, {
+      ...this.plan,
+      epochCandidate: `${this.epochBase}.${++this.batches}`,
+      now: this.o.now(),
+    });
     for (const c of plan.calls) this.track(c.experiment, c.phase);
     const replies = await Promise.all(plan.calls.map((c) => this.send(c.key, c.args)));
     const result = interpretReplies(plan, events, replies);
@@ -494,6 +499,7 @@ export class RedisEventStore implements EventStore {
       this.keys.heldDue(experiment, phase),
       this.keys.phaseBase(experiment, phase),
       SWEEP_BATCH,
+      this.o.now(),
     );
   }
 

@@ -7,8 +7,8 @@
 -- ARGV[1]  writer id            ARGV[2] event-id marker TTL, s   ARGV[3] attribution grace, ms
 -- ARGV[4]  log stream max length (0: no log)                      ARGV[5] epoch candidate
 -- ARGV[6]  experiment base 'abgate:{e}:'                          ARGV[7] phase base 'abgate:{e}:p<n>:'
--- ARGV[8]  most outcomes held per user
--- ARGV[9…] operations, each starting with its kind, the writer's generation and sequence:
+-- ARGV[8]  most outcomes held per user                          ARGV[9] now, ms (the gateway's clock: days, grace)
+-- ARGV[10…] operations, each starting with its kind, the writer's generation and sequence:
 --   'x', g, s, user, arm, ts, forced(0|1)                                   an exposure
 --   'o', g, s, user, metric, type(b|c|m), value, count, cap('' none), event id ('' none), ts,
 --        ratio count, then per ratio: name, role(n|d), other metric, other type, other cap ('' none)
@@ -61,8 +61,10 @@ if not epoch then
   newMeta = true
 end
 
-local t = redis.call('TIME')
-local nowMs = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local nowMs = tonumber(ARGV[9])
+if nowMs == nil then error({err = 'ABGATE_BADEVENT malformed clock'}) end
+local today = math.floor(nowMs / 86400000)
+local todayPrefix = string.format('%d', today) .. '|'
 
 -- High-water mark of this writer in this phase.
 local hw = redis.call('HGET', hwKey, writer)
@@ -104,27 +106,20 @@ local function setStat(f, v)
   stats[f] = v
   if not statDirty[f] then statDirty[f] = true; statOrder[#statOrder + 1] = f end
 end
-local function getDaily(f)
-  local v = daily[f]
-  if v == nil then
-    v = num(redis.call('HGET', dailyKey, f) or 0, 'daily field ' .. f)
-    daily[f] = v
-  end
-  return v
-end
 local function setDaily(f, v)
   if not finite(v) then bad('daily field ' .. f .. ' would overflow') end
   daily[f] = v
   if not dailyDirty[f] then dailyDirty[f] = true; dailyOrder[#dailyOrder + 1] = f end
 end
--- Same as PhaseState.add: totals and the day's change.
-local function add(f, d, day)
-  if d == 0 then return end
-  setStat(f, getStat(f) + d)
-  local df = string.format('%d', day) .. '|' .. f
-  setDaily(df, getDaily(df) + d)
+-- Same as PhaseState.set / add: the total, and its value at the end of today.
+local function set(f, v)
+  setStat(f, v)
+  setDaily(todayPrefix .. f, v)
 end
-local function dayOf(ts) return math.floor(ts / 86400000) end
+local function add(f, d)
+  if d == 0 then return end
+  set(f, getStat(f) + d)
+end
 
 local function getArm(user)
   local a = armOf[user]
@@ -191,7 +186,7 @@ end
 
 local function log(entry) if logging then logs[#logs + 1] = entry end end
 
--- accumulate.ts nextRaw / contribution / momentDelta / ratioDelta.
+-- accumulate.ts nextRaw / contribution / nextMoments / nextCoMoments.
 local function nextRaw(mtype, prev, value, count)
   if mtype == 'b' then
     if (prev and prev[1] == 1) or value == 1 then return { 1, 0 } end
@@ -205,28 +200,42 @@ local function contribution(mtype, raw, cap)
   if mtype == 'c' and cap ~= nil and raw[1] > cap then return cap end
   return raw[1]
 end
-local function momentDelta(mtype, users, shift, prev, nextc)
-  local setShift = nil
-  if users == 0 then
-    if mtype == 'b' then setShift = 0 else setShift = nextc end
+-- Welford on x − shift: a new user, or a user's value replaced (see accumulate.ts nextMoments).
+local function nextMoments(users, shift, mean, m2, prev, nextv)
+  if users == 0 then shift = nextv end
+  local x = nextv - shift
+  if prev == nil then
+    local u = users + 1
+    local d = x - mean
+    local mean2 = mean + d / u
+    return u, shift, mean2, m2 + d * (x - mean2)
   end
-  local k = shift
-  if setShift ~= nil then k = setShift end
-  local dn = nextc - k
-  if prev == nil then return 1, setShift, dn, dn * dn end
-  local dp = prev - k
-  return 0, setShift, dn - dp, dn * dn - dp * dp
+  local change = nextv - prev
+  local mean2 = mean + change / users
+  return users, shift, mean2, m2 + change * (x - mean2 + (prev - shift - mean))
 end
-local function ratioDelta(users, kn0, kd0, prev, nxt)
-  local first = users == 0
-  local kn, kd = kn0, kd0
-  if first then kn, kd = nxt[1], nxt[2] end
-  local a = nxt[1] - kn
-  local b = nxt[2] - kd
-  if prev == nil then return 1, first, kn, kd, a, b, a * a, b * b, a * b end
-  local c = prev[1] - kn
-  local e = prev[2] - kd
-  return 0, first, kn, kd, a - c, b - e, a * a - c * c, b * b - e * e, a * b - c * e
+local function nextCoMoments(c, prev, nxt)
+  local shiftN, shiftD = c.shiftN, c.shiftD
+  if c.users == 0 then shiftN, shiftD = nxt[1], nxt[2] end
+  local xn = nxt[1] - shiftN
+  local xd = nxt[2] - shiftD
+  if prev == nil then
+    local u = c.users + 1
+    local dn = xn - c.meanN
+    local dd = xd - c.meanD
+    local meanN = c.meanN + dn / u
+    local meanD = c.meanD + dd / u
+    return { users = u, shiftN = shiftN, shiftD = shiftD, meanN = meanN, meanD = meanD,
+      m2N = c.m2N + dn * (xn - meanN), m2D = c.m2D + dd * (xd - meanD), cND = c.cND + dn * (xd - meanD) }
+  end
+  local en = nxt[1] - prev[1]
+  local ed = nxt[2] - prev[2]
+  local meanN = c.meanN + en / c.users
+  local meanD = c.meanD + ed / c.users
+  return { users = c.users, shiftN = shiftN, shiftD = shiftD, meanN = meanN, meanD = meanD,
+    m2N = c.m2N + en * (xn - meanN + (prev[1] - shiftN - c.meanN)),
+    m2D = c.m2D + ed * (xd - meanD + (prev[2] - shiftD - c.meanD)),
+    cND = c.cND + en * (xd - meanD) + (prev[1] - shiftN - c.meanN) * ed }
 end
 
 local function capOf(raw)
@@ -234,11 +243,9 @@ local function capOf(raw)
   return num(raw, 'cap')
 end
 
--- PhaseState.apply: the user's value, the metric's shifted sums, then the ratios it takes part in.
+-- PhaseState.apply: the user's value, the metric's statistics, then the ratios it takes part in.
 -- op = { m = metric, t = type, v = value string, c = count string, cap = cap string, r = ratios, ts = ts string }
 local function apply(user, arm, op)
-  local ts = num(op.ts, 'timestamp')
-  local day = dayOf(ts)
   local value = num(op.v, 'outcome value')
   local count = num(op.c, 'observation count')
   local cap = capOf(op.cap)
@@ -251,11 +258,17 @@ local function apply(user, arm, op)
   if prevRaw then prev = contribution(op.t, prevRaw, cap) end
   local nextc = contribution(op.t, nextV, cap)
   local sfx = '|' .. arm .. '|' .. metric
-  local du, shift, ds, dq = momentDelta(op.t, getStat('m' .. sfx), getStat('k' .. sfx), prev, nextc)
-  add('m' .. sfx, du, day)
-  if shift ~= nil then setStat('k' .. sfx, shift) end
-  add('s' .. sfx, ds, day)
-  add('q' .. sfx, dq, day)
+  if op.t == 'b' then
+    if prev == nil then add('m' .. sfx, 1) end
+    add('s' .. sfx, nextc - (prev or 0))
+  else
+    local was = getStat('m' .. sfx)
+    local users, shift, mean, m2 = nextMoments(was, getStat('k' .. sfx), getStat('a' .. sfx), getStat('q' .. sfx), prev, nextc)
+    if prev == nil then set('m' .. sfx, users) end
+    if was == 0 then set('k' .. sfx, shift) end
+    set('a' .. sfx, mean)
+    set('q' .. sfx, m2)
+  end
   for _, r in ipairs(op.r) do
     local otherRaw = getValue(r.om, user)
     local other = 0
@@ -267,15 +280,17 @@ local function apply(user, arm, op)
     local before = nil
     if prev ~= nil or otherRaw then before = pair(prev or 0) end
     local rs = '|' .. arm .. '|' .. r.n
-    local ru, first, kn, kd, sn, sd, qn, qd, x =
-      ratioDelta(getStat('rm' .. rs), getStat('rkn' .. rs), getStat('rkd' .. rs), before, pair(nextc))
-    add('rm' .. rs, ru, day)
-    if first then setStat('rkn' .. rs, kn); setStat('rkd' .. rs, kd) end
-    add('rsn' .. rs, sn, day)
-    add('rsd' .. rs, sd, day)
-    add('rqn' .. rs, qn, day)
-    add('rqd' .. rs, qd, day)
-    add('rx' .. rs, x, day)
+    local was = getStat('rm' .. rs)
+    local c = nextCoMoments({ users = was, shiftN = getStat('rkn' .. rs), shiftD = getStat('rkd' .. rs),
+      meanN = getStat('ran' .. rs), meanD = getStat('rad' .. rs), m2N = getStat('rqn' .. rs),
+      m2D = getStat('rqd' .. rs), cND = getStat('rx' .. rs) }, before, pair(nextc))
+    if before == nil then set('rm' .. rs, c.users) end
+    if was == 0 then set('rkn' .. rs, c.shiftN); set('rkd' .. rs, c.shiftD) end
+    set('ran' .. rs, c.meanN)
+    set('rad' .. rs, c.meanD)
+    set('rqn' .. rs, c.m2N)
+    set('rqd' .. rs, c.m2D)
+    set('rx' .. rs, c.cND)
   end
   log({ 'type', 'outcome', 'user', user, 'arm', arm, 'metric', metric, 'value', op.v, 'ts', op.ts })
 end
@@ -289,7 +304,7 @@ local function outcome(user, op)
   end
   local list = getHeld(user) or {}
   if #list >= maxHeld then
-    add('u|' .. op.m, 1, dayOf(num(op.ts, 'timestamp')))
+    add('u|' .. op.m, 1)
     return 'u'
   end
   op.due = nowMs + graceMs
@@ -306,13 +321,13 @@ local function exposure(user, arm, ts, forced)
     if forced == '1' then return 0 end
     armOf[user] = arm
     newArms[#newArms + 1] = { user, arm }
-    add('x|' .. arm, 1, dayOf(tsNum))
+    add('x|' .. arm, 1)
     log({ 'type', 'exposure', 'user', user, 'arm', arm, 'ts', ts })
     local list = getHeld(user)
     if list then
       -- Held outcomes still in their grace period count now; expired ones (not swept yet) are unattributed.
       for _, op in ipairs(list) do
-        if op.due > nowMs then apply(user, arm, op) else add('u|' .. op.m, 1, dayOf(num(op.ts, 'timestamp'))) end
+        if op.due > nowMs then apply(user, arm, op) else add('u|' .. op.m, 1) end
       end
       setHeld(user, false)
     end
@@ -324,7 +339,7 @@ local function exposure(user, arm, ts, forced)
     multi[user] = true
     if not known then
       newMulti[#newMulti + 1] = user
-      setStat('multi', getStat('multi') + 1)
+      set('multi', getStat('multi') + 1)
       log({ 'type', 'multiple-arms', 'user', user, 'arm', arm, 'ts', ts })
       return 2
     end
@@ -338,7 +353,7 @@ end
 
 -- Phase 1: read, validate, compute.
 local results = { epoch }
-local i = 9
+local i = 10
 while i <= #ARGV do
   local kind = ARGV[i]
   local g, s = tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
