@@ -6,6 +6,8 @@ import {
   type GuardrailLimits,
   type MetricInput,
   type TimeSeries,
+  ZERO_MOMENTS,
+  ZERO_RATIO,
 } from '../core/stats/index.js';
 import type { ExperimentDefinition } from '../config/experiment-schema.js';
 import type { ArmAggregate, DayAggregate, EventStore } from '../store/event-store.js';
@@ -87,21 +89,8 @@ function metricInputs(definition: ExperimentDefinition): Omit<MetricInput, 'arms
 }
 
 function sumsOf(arm: ArmAggregate | undefined, metric: Omit<MetricInput, 'arms'>) {
-  if (metric.type === 'ratio') {
-    return (
-      arm?.ratios[metric.name] ?? {
-        users: 0,
-        shiftN: 0,
-        shiftD: 0,
-        sumN: 0,
-        sumD: 0,
-        sumNN: 0,
-        sumDD: 0,
-        sumND: 0,
-      }
-    );
-  }
-  return arm?.metrics[metric.name] ?? { users: 0, shift: 0, sum: 0, sumSquares: 0 };
+  if (metric.type === 'ratio') return arm?.ratios[metric.name] ?? ZERO_RATIO;
+  return arm?.metrics[metric.name] ?? ZERO_MOMENTS;
 }
 
 function dayLabel(day: number): string {

@@ -3,6 +3,7 @@
 // field's value at the end of that day), the in-memory store in maps with the same names, so one parser
 // serves both. Arm and metric names are slugs: they never contain '|'.
 import { splitMean, type CoMoments, type Moments } from './accumulate.js';
+import { ZERO_MOMENTS, ZERO_RATIO } from '../core/stats/index.js';
 import type {
   AggregateQuery,
   ArmAggregate,
@@ -80,7 +81,7 @@ function sumsOf(read: FieldReader, type: MetricType, arm: string, metric: string
     return { users, shift: 0, sum: converted, sumSquares: converted };
   }
   const m = momentsOf(read, arm, metric);
-  if (users === 0) return { users, shift: 0, sum: 0, sumSquares: 0 };
+  if (users === 0) return ZERO_MOMENTS;
   const { shift, residual } = splitMean(m.shift, m.mean);
   return { users, shift, sum: users * residual, sumSquares: Math.max(0, m.m2) + users * residual * residual };
 }
@@ -88,7 +89,7 @@ function sumsOf(read: FieldReader, type: MetricType, arm: string, metric: string
 function ratioSumsOf(read: FieldReader, arm: string, ratio: string): RatioSums {
   const c = coMomentsOf(read, arm, ratio);
   const m = c.users;
-  if (m === 0) return { users: 0, shiftN: 0, shiftD: 0, sumN: 0, sumD: 0, sumNN: 0, sumDD: 0, sumND: 0 };
+  if (m === 0) return ZERO_RATIO;
   const n = splitMean(c.shiftN, c.meanN);
   const d = splitMean(c.shiftD, c.meanD);
   return {

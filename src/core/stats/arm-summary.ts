@@ -38,8 +38,9 @@ export interface ArmSummary {
   warnings: AnalysisWarning[];
 }
 
-const ZERO_MOMENTS: MomentSums = { users: 0, shift: 0, sum: 0, sumSquares: 0 };
-const ZERO_RATIO: RatioSums = {
+/** The sums of an arm without any value (every user at 0). */
+export const ZERO_MOMENTS: MomentSums = Object.freeze({ users: 0, shift: 0, sum: 0, sumSquares: 0 });
+export const ZERO_RATIO: RatioSums = Object.freeze({
   users: 0,
   shiftN: 0,
   shiftD: 0,
@@ -48,7 +49,7 @@ const ZERO_RATIO: RatioSums = {
   sumNN: 0,
   sumDD: 0,
   sumND: 0,
-};
+});
 
 function isRatioSums(s: MomentSums | RatioSums): s is RatioSums {
   return 'sumND' in s;

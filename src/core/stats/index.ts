@@ -10,6 +10,7 @@ export {
 export { guardrailStatus, GUARDRAIL_KINDS } from './guardrails.js';
 export { DEFAULT_SEQUENTIAL_TUNING } from './sequential.js';
 export { sampleRatioMismatch, SRM_P_THRESHOLD } from './srm.js';
+export { ZERO_MOMENTS, ZERO_RATIO } from './arm-summary.js';
 export {
   addMomentSums,
   addRatioSums,
