@@ -12,6 +12,7 @@ import {
 import type { ExperimentDefinition } from '../config/experiment-schema.js';
 import type { ArmAggregate, DayAggregate, EventStore } from '../store/event-store.js';
 import { aggregateQueryOf, builtInGuardrailMetrics } from '../routing/metric-targets.js';
+import type { RolloutReport } from './rollout-report.js';
 
 /** Where the experiment is in its lifecycle, and which allocation phase the report covers. */
 export interface ReportState {
@@ -42,6 +43,8 @@ export interface Report extends Analysis {
   held_users: number;
   /** The comparison as it stood at the end of each day (UTC) with a change, when the store keeps days. */
   time_series: TimeSeries | null;
+  /** The automated canary's progress, when the experiment has `rollout:` (filled in by the control plane). */
+  rollout?: RolloutReport;
 }
 
 export interface ReportOptions {
