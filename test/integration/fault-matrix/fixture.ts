@@ -1,0 +1,164 @@
+// Shared parts of the fault-matrix cases: a Redis with AOF (what Redis acknowledged survives its own
+// restart, so every loss the ledger finds is the gateway's), real upstreams, an experiment folder with a
+// binomial and a continuous metric, and the ledger comparison polled until it holds or the time is up.
+import { afterAll, beforeAll, expect } from 'vitest';
+import { Agent } from 'undici';
+import { readAggregatesFrom } from '../../../src/store/redis/read-aggregates-from.js';
+import { RedisServer, type RedisServerOptions } from '../../setup/redis-server.js';
+import { startUpstream, type TestUpstream } from '../../helpers/upstream.js';
+import { experimentsDir, twoArmExperiment } from '../../helpers/experiments.js';
+import {
+  startGatewayProcess,
+  type GatewayProcess,
+  type GatewayProcessOptions,
+} from '../../helpers/gateway-process.js';
+import { Ledger, predict, sendOutcomes, type LedgerDiff, type OutcomeEvent } from '../../helpers/ledger.js';
+
+export const METRICS = { click: 'binomial', spend: 'continuous' } as const;
+export const ARMS = ['control', 'treatment'] as const;
+
+export interface Fixture {
+  redis: RedisServer;
+  dir: string;
+  /** The experiment ids of the folder: one per case inside a file, so cases never share counts. */
+  gateways: GatewayProcess[];
+  start(options?: Partial<GatewayProcessOptions>): Promise<GatewayProcess>;
+  ledger(experiment: string): Ledger;
+}
+
+/**
+ * Call at the top of a case file: one Redis (AOF, fsync always unless `redisOptions` say otherwise), two
+ * upstreams, a folder with the experiments `ids`. Every gateway started through `start` is killed after.
+ */
+export function useFaultFixture(
+  ids: readonly string[],
+  redisOptions: RedisServerOptions = { appendOnly: true },
+) {
+  const f = {} as Fixture;
+  let upstreams: TestUpstream[] = [];
+  beforeAll(async () => {
+    f.redis = await RedisServer.start(redisOptions);
+    upstreams = await Promise.all([startUpstream('control'), startUpstream('treatment')]);
+    f.dir = await experimentsDir(
+      ids.map((id) =>
+        twoArmExperiment(id, [upstreams[0]!.url, upstreams[1]!.url], {
+          metrics: [
+            { name: 'click', type: 'binomial' },
+            { name: 'spend', type: 'continuous' },
+          ],
+        }),
+      ),
+    );
+    f.gateways = [];
+    f.start = async (options = {}) => {
+      const gw = await startGatewayProcess({
+        dir: f.dir,
+        redis: f.redis.url,
+        ...options,
+        // A short grace period is not needed: held outcomes must be applied by their exposure, not swept.
+        env: { ABGATE_LOG_LEVEL: 'info', ...options.env },
+      });
+      f.gateways.push(gw);
+      return gw;
+    };
+    f.ledger = (experiment) => new Ledger(experiment, ARMS, METRICS);
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all(f.gateways.map((g) => g.kill()));
+    await Promise.all(upstreams.map((u) => u.close()));
+    await f.redis?.dispose();
+  });
+  return f;
+}
+
+/** What the store counts for the ledger's experiment (phase 1), read straight from Redis. */
+export function readStore(redis: RedisServer, ledger: Ledger) {
+  return readAggregatesFrom(redis.url, ledger.query());
+}
+
+/**
+ * Polls the store until it agrees exactly with the ledger (replays and held outcomes take a moment), then
+ * checks it stays so. Fails with the differences when it never does within `timeoutMs`.
+ */
+export async function expectStoreMatches(redis: RedisServer, ledger: Ledger, timeoutMs = 15_000) {
+  const until = Date.now() + timeoutMs;
+  let diffs: LedgerDiff[];
+  for (;;) {
+    diffs = ledger.compare(await readStore(redis, ledger));
+    if (diffs.length === 0 || Date.now() > until) break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  expect(
+    diffs,
+    `store vs ledger (${ledger.exposedUsers.length} users told an arm, ${ledger.acknowledgedCount} outcomes acknowledged)`,
+  ).toEqual([]);
+}
+
+/** Waits until every gateway's journal is empty (all applied) as its /readyz says. */
+export async function drained(gw: GatewayProcess, timeoutMs = 15_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await gw.get<{ store: { queueDepth: number; connected: boolean } }>('/readyz');
+    if (r.store.connected && r.store.queueDepth === 0) return;
+    if (Date.now() > until) throw new Error(`gateway never drained: ${JSON.stringify(r.store)}`);
+    await new Promise((r2) => setTimeout(r2, 25));
+  }
+}
+
+/** Re-sends every unacknowledged outcome (with its event_id) until all are acknowledged. */
+export async function resendUnacknowledged(ledger: Ledger, url: string, timeoutMs = 15_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (ledger.unacknowledged().length > 0) {
+    if (Date.now() > until) throw new Error(`${ledger.unacknowledged().length} outcomes never acknowledged`);
+    const batch = ledger.unacknowledged().slice(0, 100);
+    if ((await sendOutcomes(ledger, url, batch)) !== 202) await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/**
+ * Client load against `urls` (round robin): predictions for users `${prefix}-0…`, and for users already
+ * told an arm, outcomes (clicks with and without event_id, spends with an event_id). Runs until `stop()`.
+ */
+export function runLoad(
+  ledger: Ledger,
+  urls: () => readonly string[],
+  options: { prefix: string; clients?: number; users?: number },
+) {
+  const agent = new Agent({ connections: 32, pipelining: 0 });
+  let stopped = false;
+  let n = 0;
+  let outcomeSeq = 0;
+  const users = options.users ?? 400;
+  const client = async (c: number) => {
+    while (!stopped) {
+      const i = n++;
+      const list = urls();
+      const url = list[i % list.length]!;
+      if (i % 3 !== 2 || ledger.exposedUsers.length === 0) {
+        await predict(ledger, url, `/${ledger.experiment}`, `${options.prefix}-${i % users}`, agent);
+      } else {
+        const told = ledger.exposedUsers;
+        const user = told[(i * 7919) % told.length]!;
+        const id = `${options.prefix}-o${outcomeSeq++}`;
+        const events: OutcomeEvent[] = [
+          { user_id: user, metric: 'click', value: i % 2, ...(c % 2 === 0 ? {} : { event_id: `${id}-c` }) },
+          { user_id: user, metric: 'spend', value: (i % 17) + 1, event_id: `${id}-s` },
+        ];
+        await sendOutcomes(ledger, url, events, agent);
+      }
+    }
+  };
+  const running = Promise.all(Array.from({ length: options.clients ?? 8 }, (_, c) => client(c)));
+  return {
+    /** Requests sent so far. */
+    get sent() {
+      return n;
+    },
+    /** Stops sending; resolves once every request in flight was answered (or failed). */
+    async stop() {
+      stopped = true;
+      await running;
+      await agent.close();
+    },
+  };
+}
