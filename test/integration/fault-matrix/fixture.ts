@@ -115,36 +115,54 @@ export async function resendUnacknowledged(ledger: Ledger, url: string, timeoutM
   }
 }
 
+export interface LoadOptions {
+  /** Users are `${prefix}-0…${prefix}-${users - 1}`. */
+  readonly prefix: string;
+  /** Concurrent clients. @default 8 */
+  readonly clients?: number;
+  /** @default 400 */
+  readonly users?: number;
+  /** Where predictions go (request number → base URL). */
+  readonly predictAt: (i: number) => string;
+  /** Where outcomes go. @default predictAt */
+  readonly outcomeAt?: (i: number) => string;
+  /** Path after the experiment's route, e.g. `/slow/200` to keep requests in flight. @default '' */
+  readonly path?: string;
+  /** Send some outcomes without event_id (a failed one then makes the ledger inexact). @default true */
+  readonly anonymous?: boolean;
+}
+
 /**
- * Client load against `urls` (round robin): predictions for users `${prefix}-0…`, and for users already
- * told an arm, outcomes (clicks with and without event_id, spends with an event_id). Runs until `stop()`.
+ * Client load: predictions for users `${prefix}-…`, and for users already told an arm, outcomes (clicks with
+ * and without event_id, spends with an event_id): one outcome request for two predictions. Runs until `stop()`.
  */
-export function runLoad(
-  ledger: Ledger,
-  urls: () => readonly string[],
-  options: { prefix: string; clients?: number; users?: number },
-) {
-  const agent = new Agent({ connections: 32, pipelining: 0 });
+export function runLoad(ledger: Ledger, options: LoadOptions) {
+  const agent = new Agent({ connections: 32 });
   let stopped = false;
   let n = 0;
   let outcomeSeq = 0;
   const users = options.users ?? 400;
+  const anonymous = options.anonymous ?? true;
   const client = async (c: number) => {
     while (!stopped) {
       const i = n++;
-      const list = urls();
-      const url = list[i % list.length]!;
       if (i % 3 !== 2 || ledger.exposedUsers.length === 0) {
-        await predict(ledger, url, `/${ledger.experiment}`, `${options.prefix}-${i % users}`, agent);
+        const path = `/${ledger.experiment}${options.path ?? ''}`;
+        await predict(ledger, options.predictAt(i), path, `${options.prefix}-${i % users}`, agent);
       } else {
         const told = ledger.exposedUsers;
         const user = told[(i * 7919) % told.length]!;
         const id = `${options.prefix}-o${outcomeSeq++}`;
         const events: OutcomeEvent[] = [
-          { user_id: user, metric: 'click', value: i % 2, ...(c % 2 === 0 ? {} : { event_id: `${id}-c` }) },
+          {
+            user_id: user,
+            metric: 'click',
+            value: i % 2,
+            ...(anonymous && c % 2 === 0 ? {} : { event_id: `${id}-c` }),
+          },
           { user_id: user, metric: 'spend', value: (i % 17) + 1, event_id: `${id}-s` },
         ];
-        await sendOutcomes(ledger, url, events, agent);
+        await sendOutcomes(ledger, (options.outcomeAt ?? options.predictAt)(i), events, agent);
       }
     }
   };
@@ -161,4 +179,13 @@ export function runLoad(
       await agent.close();
     },
   };
+}
+
+/** Resolves once `check()` holds, polling every 20 ms; rejects with `what` after `timeoutMs`. */
+export async function until(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 15_000) {
+  const end = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
