@@ -26,6 +26,12 @@ export interface GatewayProcessOptions {
   readonly startTimeoutMs?: number;
 }
 
+/** The parts of /readyz the tests read. */
+export interface ReadyBody {
+  pid: number;
+  store: { connected: boolean; queueDepth: number; replayedEvents: number; journalFailing: boolean };
+}
+
 export interface CallResult {
   status: number;
   body: Record<string, unknown>;
@@ -47,6 +53,8 @@ export interface GatewayProcess {
   kill(): Promise<void>;
   /** Pids of the workers serving now (`--workers`), from their "listening" lines; waits for `count` of them. */
   workerPids(count: number, timeoutMs?: number): Promise<number[]>;
+  /** GET /readyz on a new connection (under `--workers`, any worker may answer). */
+  readyz<T = ReadyBody>(): Promise<T>;
   get<T>(path: string, headers?: Record<string, string>): Promise<T>;
   call(
     method: Dispatcher.HttpMethod,
@@ -193,6 +201,15 @@ export async function startGatewayProcess(options: GatewayProcessOptions): Promi
         if (pids.length >= count) return pids;
         if (Date.now() > until) throw new Error(`expected ${count} workers, saw ${pids.join(', ')}:\n${out}`);
         await sleep(20);
+      }
+    },
+    async readyz<T>() {
+      const agent = new Agent();
+      try {
+        const res = await request(`${url}/readyz`, { dispatcher: agent });
+        return (await res.body.json()) as T;
+      } finally {
+        await agent.close();
       }
     },
     async get<T>(path: string, headers: Record<string, string> = {}) {

@@ -94,13 +94,19 @@ export async function expectStoreMatches(redis: RedisServer, ledger: Ledger, tim
   ).toEqual([]);
 }
 
-/** Waits until every gateway's journal is empty (all applied) as its /readyz says. */
-export async function drained(gw: GatewayProcess, timeoutMs = 15_000): Promise<void> {
+/**
+ * Waits until the gateway's journal is empty (everything applied) as its /readyz says; under `--workers`,
+ * until `workers` different workers said so (each /readyz is answered by one of them).
+ */
+export async function drained(gw: GatewayProcess, workers = 1, timeoutMs = 15_000): Promise<void> {
   const until = Date.now() + timeoutMs;
+  const done = new Set<number>();
   for (;;) {
-    const r = await gw.get<{ store: { queueDepth: number; connected: boolean } }>('/readyz');
-    if (r.store.connected && r.store.queueDepth === 0) return;
-    if (Date.now() > until) throw new Error(`gateway never drained: ${JSON.stringify(r.store)}`);
+    const r = await gw.readyz();
+    if (r.store.connected && r.store.queueDepth === 0) done.add(r.pid);
+    else done.delete(r.pid);
+    if (done.size >= workers) return;
+    if (Date.now() > until) throw new Error(`gateway never drained: ${JSON.stringify(r)}`);
     await new Promise((r2) => setTimeout(r2, 25));
   }
 }
