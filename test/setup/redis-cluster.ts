@@ -24,6 +24,8 @@ export interface RedisClusterOptions {
   readonly nodeTimeoutMs?: number;
   /** Longest wait for the cluster to be ok (at start, after a failover). @default 30000 */
   readonly readyTimeoutMs?: number;
+  /** Append-only file fsynced on every write, so killing and restarting every node keeps the data. @default false */
+  readonly appendOnly?: boolean;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -104,6 +106,7 @@ export class RedisCluster {
       replicasPerMaster: options.replicasPerMaster ?? 1,
       nodeTimeoutMs: options.nodeTimeoutMs ?? 1000,
       readyTimeoutMs: options.readyTimeoutMs ?? 30_000,
+      appendOnly: options.appendOnly ?? false,
     };
     if (o.masters < 3) throw new RangeError('redis-cli --cluster create needs at least 3 masters');
     const count = o.masters * (1 + o.replicasPerMaster);
@@ -114,10 +117,11 @@ export class RedisCluster {
       'nodes.conf',
       '--cluster-node-timeout',
       String(o.nodeTimeoutMs),
-      '--appendonly',
-      'no',
     ];
-    const servers = await Promise.all(Array.from({ length: count }, () => RedisServer.start({ args })));
+    if (!o.appendOnly) args.push('--appendonly', 'no');
+    const servers = await Promise.all(
+      Array.from({ length: count }, () => RedisServer.start({ args, appendOnly: o.appendOnly })),
+    );
     const cluster = new RedisCluster(servers, o);
     try {
       const created = spawnSync(
