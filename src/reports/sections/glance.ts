@@ -1,0 +1,43 @@
+// "At a glance": what analysts look for first, at the top of the page.
+import type { Report } from '../build-report.js';
+import { esc } from '../escape.js';
+import { stateLine } from '../state-line.js';
+import { formatNumber, signedPercent } from '../verdict.js';
+import { comparisonView, durationText, startOf, totalUsers } from '../view.js';
+import { factTable } from './table.js';
+
+export function when(iso: string | null): string {
+  return iso === null ? 'unknown' : iso.replace('T', ' ').replace(/(:\d\d)(\.\d+)?Z$/, '$1 UTC');
+}
+
+export function signedNumber(x: number | null | undefined): string {
+  if (x === null || x === undefined) return 'n/a';
+  return `${x > 0 ? '+' : ''}${formatNumber(x)}`;
+}
+
+export function glance(report: Report): string {
+  const s = report.state;
+  const facts: [string, string][] = [
+    ['State', esc(stateLine(s))],
+    ['Started', esc(when(startOf(report)))],
+    ['Running for', esc(durationText(report) ?? 'unknown')],
+    ['Traffic share', `${esc(s.traffic)}% of users enrolled`],
+    [
+      'Phase',
+      `${esc(s.phase)} of ${esc(s.current_phase)}${s.phase_started_at === null ? '' : `, since ${esc(when(s.phase_started_at))}`}`,
+    ],
+    ['Exposed users', esc(totalUsers(report))],
+  ];
+  const primary = report.metrics.find((m) => m.guardrail === null);
+  if (primary) {
+    for (const c of primary.comparisons) {
+      const v = comparisonView(report, primary, c);
+      facts.push([
+        `${primary.name}: ${c.arm} vs control`,
+        `<span class="tone ${v.tone}">${esc(signedNumber(v.diff))} absolute, ${esc(signedPercent(v.lift))} relative</span>`,
+      ]);
+    }
+  }
+  return `<section class="glance" aria-labelledby="glance-h"><h2 id="glance-h">At a glance</h2>
+${factTable('Where the experiment stands', facts)}</section>`;
+}
