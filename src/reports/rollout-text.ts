@@ -1,5 +1,6 @@
 // The automated canary's progress in words, shared by the page, the CSV and the CLI table.
 import type { RolloutGuardrailStatus, RolloutReport } from './rollout-report.js';
+import { day } from './state-line.js';
 import { formatNumber, signedPercent } from './verdict.js';
 
 const STATE_WORDS: Record<RolloutReport['state'], string> = {
@@ -20,7 +21,7 @@ export function stepText(r: RolloutReport): string {
 export function lastCheckText(r: RolloutReport): string {
   if (r.last_check === null) return 'none yet';
   const reasons = r.last_check.reasons.length > 0 ? `: ${r.last_check.reasons.join('; ')}` : '';
-  return `${r.last_check.verdict} at ${r.last_check.at}${reasons}`;
+  return `${r.last_check.verdict} at ${day(r.last_check.at)}${reasons}`;
 }
 
 /** The facts about a rollout as label/value pairs, in the order an operator reads them. */
@@ -29,7 +30,7 @@ export function rolloutFacts(r: RolloutReport): [string, string][] {
     ['state', STATE_WORDS[r.state]],
     ['step', stepText(r)],
     ['traffic', `${r.traffic}%`],
-    ['next check', r.next_check_at ?? 'none (the rollout ended)'],
+    ['next check', r.next_check_at === null ? 'none (the rollout ended)' : day(r.next_check_at)],
     ['last check', lastCheckText(r)],
     ['check every', `${r.step_interval_s} s, with at least ${r.min_users_per_arm} users per arm`],
     [

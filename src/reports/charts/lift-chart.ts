@@ -7,7 +7,7 @@ import { niceTicks } from './axis.js';
 import { CHAR_WIDTH, GRID, MUTED, TEXT, TONE_COLOUR, ZERO } from './palette.js';
 
 const WIDTH = 480;
-const SIDE = 24;
+const SIDE = 32;
 const ROW = 46;
 const TOP = 8;
 const AXIS = 26;

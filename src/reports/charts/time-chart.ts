@@ -8,13 +8,13 @@ import { BAND, CHAR_WIDTH, GRID, MUTED, SERIES, ZERO } from './palette.js';
 
 const WIDTH = 480;
 const HEIGHT = 200;
-const LEFT = 52;
-const RIGHT = 16;
+const LEFT = 60;
+const RIGHT = 24;
 const TOP = 10;
 const BOTTOM = 28;
 /** Vertical room per y label (font-size 12) and horizontal room per day label ("11-28"). */
 const Y_LABEL_ROOM = 28;
-const DAY_LABEL_ROOM = 5 * CHAR_WIDTH + 16;
+const DAY_LABEL_ROOM = 5 * CHAR_WIDTH + 24;
 
 type Estimated = SeriesPoint & { relative_lift: number; relative_lift_ci_adjusted: [number, number] };
 
@@ -25,7 +25,12 @@ function estimated(p: SeriesPoint): p is Estimated {
 export function timeChart(metric: string, arm: string, points: readonly SeriesPoint[]): string {
   const shown = points.filter(estimated);
   if (shown.length === 0) return `<p class="muted">No daily estimate yet for ${esc(arm)}.</p>`;
-  const values = shown.flatMap((p) => [...p.relative_lift_ci_adjusted, p.relative_lift]);
+  // The first days' intervals are wide: the axis covers every estimate and the latest interval
+  // (with room around it); older bands beyond that are cut at the chart's edge.
+  const latest = shown[shown.length - 1]!.relative_lift_ci_adjusted;
+  const values = [...shown.map((p) => p.relative_lift), ...latest];
+  const span = Math.max(...values) - Math.min(...values);
+  values.push(Math.min(...values) - span * 0.5, Math.max(...values) + span * 0.5);
   const plotH = HEIGHT - TOP - BOTTOM;
   const plotW = WIDTH - LEFT - RIGHT;
   const axis = niceTicks(
@@ -33,7 +38,8 @@ export function timeChart(metric: string, arm: string, points: readonly SeriesPo
     Math.max(0, ...values),
     Math.floor(plotH / Y_LABEL_ROOM) + 1,
   );
-  const y = (v: number) => TOP + (1 - (v - axis.min) / (axis.max - axis.min)) * plotH;
+  const y = (v: number) =>
+    TOP + (1 - (Math.min(axis.max, Math.max(axis.min, v)) - axis.min) / (axis.max - axis.min)) * plotH;
   const n = points.length;
   const x = (i: number) => LEFT + (n === 1 ? plotW / 2 : (i / (n - 1)) * plotW);
   const index = new Map(points.map((p, i) => [p, i]));
@@ -50,8 +56,9 @@ export function timeChart(metric: string, arm: string, points: readonly SeriesPo
   // Day labels: as many as have room, evenly spaced, the last day always.
   for (const i of spacedIndices(n, Math.floor(plotW / DAY_LABEL_ROOM) + 1)) {
     const p = points[i]!;
+    const anchor = n === 1 ? 'middle' : i === 0 ? 'start' : i === n - 1 ? 'end' : 'middle';
     parts.push(
-      `<text class="tick" x="${x(i).toFixed(1)}" y="${HEIGHT - 8}" font-size="12" text-anchor="middle" fill="${MUTED}">${esc(p.day.slice(5))}</text>`,
+      `<text class="tick" x="${x(i).toFixed(1)}" y="${HEIGHT - 8}" font-size="12" text-anchor="${anchor}" fill="${MUTED}">${esc(p.day.slice(5))}</text>`,
     );
   }
   const band =

@@ -1,9 +1,10 @@
 // "At a glance": what analysts look for first, at the top of the page.
 import type { Report } from '../build-report.js';
 import { esc } from '../escape.js';
-import { stateLine } from '../state-line.js';
-import { formatNumber, signedPercent } from '../verdict.js';
-import { comparisonView, durationText, startOf, totalUsers } from '../view.js';
+import { statusLine } from '../state-line.js';
+import { formatNumber, percent, signedPercent } from '../verdict.js';
+import { armShares, comparisonView, durationText, startOf, totalUsers } from '../view.js';
+import { srmText } from './traffic.js';
 import { factTable } from './table.js';
 
 export function when(iso: string | null): string {
@@ -18,7 +19,7 @@ export function signedNumber(x: number | null | undefined): string {
 export function glance(report: Report): string {
   const s = report.state;
   const facts: [string, string][] = [
-    ['State', esc(stateLine(s))],
+    ['State', esc(statusLine(s))],
     ['Started', esc(when(startOf(report)))],
     ['Running for', esc(durationText(report) ?? 'unknown')],
     ['Traffic share', `${esc(s.traffic)}% of users enrolled`],
@@ -27,6 +28,14 @@ export function glance(report: Report): string {
       `${esc(s.phase)} of ${esc(s.current_phase)}${s.phase_started_at === null ? '' : `, since ${esc(when(s.phase_started_at))}`}`,
     ],
     ['Exposed users', esc(totalUsers(report))],
+    [
+      'Split, expected → observed',
+      `${armShares(report)
+        .map((a) => esc(`${a.arm} ${percent(a.expected)} → ${percent(a.observed)}`))
+        .join(
+          '<br>',
+        )}<br><span class="srm-line${report.srm.mismatch ? ' bad' : ''}">SRM ${esc(srmText(report))}</span>`,
+    ],
   ];
   const primary = report.metrics.find((m) => m.guardrail === null);
   if (primary) {
@@ -34,7 +43,11 @@ export function glance(report: Report): string {
       const v = comparisonView(report, primary, c);
       facts.push([
         `${primary.name}: ${c.arm} vs control`,
-        `<span class="tone ${v.tone}">${esc(signedNumber(v.diff))} absolute, ${esc(signedPercent(v.lift))} relative</span>`,
+        `<span class="tone ${v.tone}">${esc(signedNumber(v.diff))} absolute, ${esc(signedPercent(v.lift))} relative</span>${
+          v.liftInterval
+            ? ` <span class="muted">(${esc(signedPercent(v.liftInterval[0]))} to ${esc(signedPercent(v.liftInterval[1]))}${v.significant ? ', significant' : ', not significant'})</span>`
+            : ''
+        }`,
       ]);
     }
   }

@@ -7,8 +7,8 @@ import { factTable, table } from './table.js';
 export function rolloutSection(r: RolloutReport): string {
   const guardrails = r.guardrails.map((g) => [
     esc(g.metric),
-    esc(g.limit),
     `<span class="status ${esc(g.status)}">${esc(g.status)}</span>`,
+    esc(g.limit),
     esc(guardrailValue(g, g.observed)),
     esc(guardrailValue(g, g.bound)),
   ]);
@@ -22,7 +22,7 @@ ${
     ? '<p>No guardrails configured for this rollout.</p>'
     : table(
         'Guardrails checked before each step',
-        ['metric', 'limit', 'status', 'observed', 'sequential bound'],
+        ['metric', 'status', 'limit', 'observed', 'sequential bound'],
         guardrails,
       )
 }</section>`;
