@@ -2,7 +2,7 @@
 // the verdict word, the interval drawn and printed, and the colour all come from the same
 // adjusted (and, when the analysis is sequential, always-valid) quantities. The engine guarantees
 // that `significant` ⇔ p_adjusted < α ⇔ the adjusted intervals exclude 0 (src/core/stats/README.md).
-import type { ComparisonReport, Interval, MetricReport } from '../core/stats/index.js';
+import type { AnalysisWarning, ComparisonReport, Interval, MetricReport } from '../core/stats/index.js';
 import type { Report } from './build-report.js';
 import { isImprovement, verdict } from './verdict.js';
 
@@ -118,7 +118,7 @@ export function durationText(report: Report): string | null {
 
 /** One warning code with every place it applies: shown once, not once per metric and arm. */
 export interface WarningGroup {
-  code: string;
+  code: AnalysisWarning['code'];
   message: string;
   where: string[];
 }

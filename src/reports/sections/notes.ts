@@ -13,7 +13,7 @@ export function warningsSection(report: Report): string {
   const items = groups.map(
     (g) =>
       `<li><code>${esc(g.code)}</code>${g.where.length > 0 ? ` (${esc(g.where.join(', '))})` : ''}: ${esc(
-        explainWarning({ code: g.code as never, message: g.message }),
+        explainWarning({ code: g.code, message: g.message }),
       )}</li>`,
   );
   return `<section aria-labelledby="warnings-h"><h2 id="warnings-h">Warnings</h2><ul class="warnings">${items.join('')}</ul></section>`;
