@@ -80,7 +80,7 @@ export function safeNext(next: string | undefined): string {
   const fallback = '/reports/';
   if (next === undefined || next.length > 2000 || !next.startsWith('/')) return fallback;
   // Browsers read a backslash as "/" and drop tabs and newlines: refuse them rather than guess.
-  if (/[\u0000-\u001f\u007f\\]/.test(next)) return fallback;
+  if ([...next].some((ch) => ch.charCodeAt(0) < 0x20 || ch === '\u007f' || ch === '\\')) return fallback;
   const base = 'http://local.invalid';
   const url = new URL(next, base);
   if (url.origin !== base || !/^\/reports(\/|$)/.test(url.pathname)) return fallback;
