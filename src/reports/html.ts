@@ -2,6 +2,7 @@
 // on an offline machine; readable from a phone (390 px) to a desktop. Sections live in ./sections.
 import type { Report } from './build-report.js';
 import { esc } from './escape.js';
+import { stateLine } from './state-line.js';
 import { metricSection } from './sections/metric.js';
 import { glance, when } from './sections/glance.js';
 import { NO_DATA_MESSAGE, warningsSection } from './sections/notes.js';
@@ -77,6 +78,7 @@ ${warningsSection(report)}`;
   const body = `<header>
 <nav class="meta"><a href="/reports/">All experiments</a>${options.logout ? ` · ${logoutForm()}` : ''}</nav>
 <h1>${esc(report.experiment)} <small>${esc(report.state.status)}</small></h1>
+<p class="state">State: ${esc(stateLine(report.state))}</p>
 ${report.description ? `<p>${esc(report.description)}</p>` : ''}
 <p class="meta method">${esc(methodText(report))} · two-sided α = ${esc(alpha)} · generated ${esc(when(report.generated_at))}</p>
 </header>

@@ -26,14 +26,16 @@ export function statusLine(state: ReportState): string {
   return line;
 }
 
-/** e.g. "concluded since … · phase 2 of 2, since …". */
-export function stateLine(state: ReportState): string {
-  let line = statusLine(state);
+/** e.g. "phase 2 of 2, since …" or "phase 1 of 2 (an earlier allocation), from … to …". */
+export function phaseLine(state: ReportState): string {
   const of = `phase ${state.phase} of ${state.current_phase}`;
   if (state.phase === state.current_phase) {
-    line += ` · ${of}${state.phase_started_at === null ? '' : `, since ${day(state.phase_started_at)}`}`;
-  } else {
-    line += ` · ${of} (an earlier allocation), from ${day(state.phase_started_at)} to ${day(state.phase_ended_at)}`;
+    return `${of}${state.phase_started_at === null ? '' : `, since ${day(state.phase_started_at)}`}`;
   }
-  return line;
+  return `${of} (an earlier allocation), from ${day(state.phase_started_at)} to ${day(state.phase_ended_at)}`;
+}
+
+/** e.g. "concluded since … · phase 2 of 2, since …". */
+export function stateLine(state: ReportState): string {
+  return `${statusLine(state)} · ${phaseLine(state)}`;
 }

@@ -1,3 +1,6 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
+// (DOM types for the functions that run inside the page; the build of src/ stays without them.)
 // The HTML report in a real headless Chromium: renders offline; SRM warning first and verdicts
 // greyed; on a 390 px phone no sideways page scroll and the charts inside the viewport; text
 // contrast ≥ 4.5:1; axis labels that never overlap; accessible structure; the login flow.

@@ -1,7 +1,7 @@
 // "At a glance": what analysts look for first, at the top of the page.
 import type { Report } from '../build-report.js';
 import { esc } from '../escape.js';
-import { statusLine } from '../state-line.js';
+import { phaseLine, statusLine } from '../state-line.js';
 import { formatNumber, percent, signedPercent } from '../verdict.js';
 import { armShares, comparisonView, durationText, startOf, totalUsers } from '../view.js';
 import { srmText } from './traffic.js';
@@ -23,10 +23,7 @@ export function glance(report: Report): string {
     ['Started', esc(when(startOf(report)))],
     ['Running for', esc(durationText(report) ?? 'unknown')],
     ['Traffic share', `${esc(s.traffic)}% of users enrolled`],
-    [
-      'Phase',
-      `${esc(s.phase)} of ${esc(s.current_phase)}${s.phase_started_at === null ? '' : `, since ${esc(when(s.phase_started_at))}`}`,
-    ],
+    ['Phase', esc(phaseLine(s))],
     ['Exposed users', esc(totalUsers(report))],
     [
       'Split, expected → observed',
