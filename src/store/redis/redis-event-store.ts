@@ -116,6 +116,9 @@ export class RedisEventStore implements EventStore {
       this.kick();
     });
     this.client.on('close', () => {
+      // The server that comes back may have lost data (no persistence, failover): the epoch would tell,
+      // but only at the next write of each experiment; exposures skipped until then would be lost for good.
+      this.cache.clear();
       if (this.ready && !this.stopped) this.o.onStateChange(false);
       this.ready = false;
       this.everFailed = true;
