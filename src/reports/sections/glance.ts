@@ -40,11 +40,13 @@ export function glance(report: Report): string {
       const v = comparisonView(report, primary, c);
       facts.push([
         `${primary.name}: ${c.arm} vs control`,
-        `<span class="tone ${v.tone}">${esc(signedNumber(v.diff))} absolute, ${esc(signedPercent(v.lift))} relative</span>${
-          v.liftInterval
-            ? ` <span class="muted">(${esc(signedPercent(v.liftInterval[0]))} to ${esc(signedPercent(v.liftInterval[1]))}${v.significant ? ', significant' : ', not significant'})</span>`
-            : ''
-        }`,
+        v.diff === null && v.lift === null
+          ? 'no estimate yet'
+          : `<span class="tone ${v.tone}">${esc(signedNumber(v.diff))} absolute, ${esc(signedPercent(v.lift))} relative</span>${
+              v.liftInterval
+                ? ` <span class="muted">(${esc(signedPercent(v.liftInterval[0]))} to ${esc(signedPercent(v.liftInterval[1]))}${v.significant ? ', significant' : ', not significant'})</span>`
+                : ''
+            }`,
       ]);
     }
   }

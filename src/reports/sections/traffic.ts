@@ -7,13 +7,9 @@ import { table } from './table.js';
 
 export function srmText(report: Report): string {
   const { chi2, p_value: p, mismatch } = report.srm;
-  const verdict =
-    mismatch === null
-      ? 'not computed yet'
-      : mismatch
-        ? 'MISMATCH: do not trust the results'
-        : 'shares as configured';
-  return `χ² = ${formatNumber(chi2)}, p ${p !== null && p < 0.001 ? '' : '= '}${pValue(p)}: ${verdict}`;
+  if (p === null || chi2 === null) return 'not computed yet (no exposed users)';
+  const verdict = mismatch ? 'MISMATCH: do not trust the results' : 'shares as configured';
+  return `χ² = ${formatNumber(chi2)}, p ${p < 0.001 ? '' : '= '}${pValue(p)}: ${verdict}`;
 }
 
 export function trafficSection(report: Report): string {
