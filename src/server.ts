@@ -45,6 +45,7 @@ export function createGateway(services: Services): Gateway {
     now: services.now,
     observe: services.observe,
     forcedArms: forcedArmPolicy(services.settings),
+    guardrails: services.guardrails,
   });
 
   const { requestTimeoutMs } = services.settings;
