@@ -2,6 +2,8 @@
 import type { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { buildConnector, Pool, type Dispatcher } from 'undici';
+import { DispatchedResponse, type AbortSource } from './dispatched-response.js';
+import type { UpstreamBody } from './upstream-body.js';
 
 export interface UpstreamRequest {
   readonly origin: string;
@@ -15,7 +17,11 @@ export interface UpstreamRequest {
   readonly signal?: AbortSignal | EventEmitter;
 }
 
-export type UpstreamResponse = Pick<Dispatcher.ResponseData, 'statusCode' | 'headers' | 'body'>;
+export interface UpstreamResponse {
+  readonly statusCode: number;
+  readonly headers: Record<string, string | string[] | undefined>;
+  readonly body: UpstreamBody;
+}
 
 /** The narrow seam the gateway proxies through; tests and benchmarks may pass their own. */
 export interface Upstreams {
@@ -144,16 +150,21 @@ export class UpstreamPools implements Upstreams {
   }
 
   request(req: UpstreamRequest): Promise<UpstreamResponse> {
-    return this.pool(req.origin).request({
-      path: req.path,
-      method: req.method as Dispatcher.HttpMethod,
-      headers: req.headers,
-      body: req.body as Dispatcher.DispatchOptions['body'],
-      // The caller enforces timeoutMs precisely; undici's own timer (1 s resolution) is a backstop.
-      headersTimeout: req.timeoutMs + 1_000,
-      bodyTimeout: req.timeoutMs,
-      signal: req.signal,
-    });
+    // dispatch(), not request(): the body goes straight into the client's response (dispatched-response.ts).
+    const exchange = new DispatchedResponse(req.signal as AbortSource | undefined);
+    this.pool(req.origin).dispatch(
+      {
+        path: req.path,
+        method: req.method as Dispatcher.HttpMethod,
+        headers: req.headers,
+        body: req.body as Dispatcher.DispatchOptions['body'],
+        // The caller enforces timeoutMs precisely; undici's own timer (1 s resolution) is a backstop.
+        headersTimeout: req.timeoutMs + 1_000,
+        bodyTimeout: req.timeoutMs,
+      },
+      exchange,
+    );
+    return exchange.headersReceived;
   }
 
   async close(): Promise<void> {
