@@ -14,7 +14,6 @@ import {
 } from '../telemetry/request-record.js';
 import { endToEndHeaders, forwardedFor, GATEWAY_REQUEST_HEADERS } from '../proxy/headers.js';
 import { Cancellation } from '../proxy/cancellation.js';
-import { pipeResponse } from '../proxy/pipe-response.js';
 import {
   BodyTooLargeError,
   capped,
@@ -258,8 +257,8 @@ export class ProxyHandler {
       out['x-abgate-assigned-arm'] = arm.name;
     }
     res.writeHead(response.statusCode, out);
-    // pipeline() semantics without its per-request AbortController/DOMException (see pipe-response.ts).
-    pipeResponse(response.body, res, (err) => {
+    // Straight into the response, pipeline() semantics (see dispatched-response.ts).
+    response.body.pipeTo(res, (err) => {
       this.deps.observe?.({
         requestId,
         method: req.method ?? 'GET',
@@ -318,7 +317,7 @@ export class ProxyHandler {
     out['x-abgate-arm'] = control.name;
     out['x-request-id'] = requestId;
     res.writeHead(response.statusCode, out);
-    pipeResponse(response.body, res, (err) => {
+    response.body.pipeTo(res, (err) => {
       this.deps.observe?.({
         requestId,
         method: req.method ?? 'GET',
