@@ -314,7 +314,7 @@ describe('RedisEventStore when Redis is away or loses data', () => {
     const primary = await ownServer();
     const replica = await ownServer({ args: ['--replicaof', '127.0.0.1', String(primary.port)] });
     await until(async () => /master_link_status:up/.test(await client(replica.url).info('replication')));
-    const store = openStore({ url: primary.url, waitReplicas: 1, waitTimeoutMs: 200, outcomeWaitMs: 300 });
+    const store = openStore({ url: primary.url, waitReplicas: 1, waitTimeoutMs: 200, outcomeWaitMs: 2000 });
     store.recordExposure({ experiment: 'exp-r', arm: 'a', userId: 'w1', timestamp: 1 });
     expect(await store.recordOutcomes([outcome('w1', 2)])).toEqual(['accepted']);
     const onReplica = await readAggregatesFrom(replica.url, QUERY, { keyPrefix: prefixOf(store) });
