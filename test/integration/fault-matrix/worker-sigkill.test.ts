@@ -13,7 +13,7 @@ import {
 
 const fx = useFaultFixture(['workers']);
 
-describe('fault matrix: SIGKILL of one worker during a Redis outage', () => {
+describe('fault matrix: SIGKILL of one worker during a Redis outage', { timeout: 60_000 }, () => {
   it('re-forks the worker into its slot and replays its journal: nothing lost, nothing doubled', async () => {
     const gw = await fx.start({ workers: 2 });
     const [victim] = await gw.workerPids(2);
