@@ -111,10 +111,11 @@ export class RedisEventStore implements EventStore {
     this.client.on('ready', () => {
       if (!this.ready) this.o.onStateChange(true);
       this.ready = true;
-      this.failuresInRow = 0;
-      this.notify();
-      this.kick();
+      this.recovered();
     });
+    // A Redis Cluster that replaced a failed master emits no 'ready' (it never stopped being ready), only
+    // new nodes: resume writing at once rather than after the back-off.
+    this.client.on('+node', () => this.recovered());
     this.client.on('close', () => {
       // The server that comes back may have lost data (no persistence, failover): the epoch would tell,
       // but only at the next write of each experiment; exposures skipped until then would be lost for good.
@@ -369,6 +370,15 @@ export class RedisEventStore implements EventStore {
     });
   }
 
+  /** The connection works again: forget the back-off and write what waits. */
+  private recovered(): void {
+    this.failuresInRow = 0;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.notify();
+    this.kick();
+  }
+
   private retrySoon(): void {
     if (this.retryTimer || this.stopped) return;
     const delay = Math.min(RETRY_MS * 2 ** Math.max(0, this.failuresInRow - 1), MAX_RETRY_MS);
@@ -521,10 +531,15 @@ export class RedisEventStore implements EventStore {
 
   private checkHealth(): void {
     if (!this.ready || this.draining || this.stopped) return;
-    this.client.ping().catch((err: unknown) => {
-      this.report(err);
-      if (err instanceof Error && /timed out/i.test(err.message)) this.lost();
-    });
+    this.client.ping().then(
+      () => {
+        if (this.retryTimer) this.recovered(); // a paused write loop need not wait out its back-off
+      },
+      (err: unknown) => {
+        this.report(err);
+        if (err instanceof Error && /timed out/i.test(err.message)) this.lost();
+      },
+    );
   }
 
   /**
