@@ -5,11 +5,10 @@
 // this case shows it end to end, through a real process).
 //
 // Redis is down, so nothing but the journal can keep the exposures; a burst of predictions, then SIGKILL
-// the moment the last answer arrives, three times over on the same journal folder (one kill loses a few
-// exposures in about two runs of three; three kills make the loss near certain while the defect lasts).
-// After the restart (Redis back) the store must count every user the clients were told an arm for.
-// The loss does not need a busy fsync: with ABGATE_JOURNAL_FSYNC_MS=10000 (no timed fsync during the test;
-// run with EBA_FSYNC_MS=10000) it still loses ~15 of 900; with 1 ms, 10-44 of 900.
+// the moment the last answer arrives, three times over on the same journal folder. After the restart
+// (Redis back) the store must count every user the clients were told an arm for. Before the fix one kill
+// lost a few exposures in about two runs of three, three kills lost 10-44 of 900 in every run; the loss
+// did not need a busy fsync (EBA_FSYNC_MS=10000, no timed fsync during the test, still lost ~15 of 900).
 import { Agent } from 'undici';
 import { describe, expect, it } from 'vitest';
 import { predict } from '../../helpers/ledger.js';
@@ -22,7 +21,7 @@ const BURST = 300;
 describe('fault matrix: exposure written before the answer', { timeout: 60_000 }, () => {
   it('keeps every exposure a client was answered for when the gateway is SIGKILLed right after the answers', async () => {
     const ledger = fx.ledger('burst');
-    // Frequent fsyncs keep the journal's write loop busy, the window where answered lines wait in memory.
+    // Frequent fsyncs kept the old write loop busy, the widest window where answered lines waited in memory.
     const env = { ABGATE_JOURNAL_FSYNC_MS: process.env.EBA_FSYNC_MS ?? '1' };
     let journalDir: string | undefined;
     for (let kill = 0; kill < KILLS; kill++) {
