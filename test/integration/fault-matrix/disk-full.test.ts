@@ -28,54 +28,58 @@ function smallDisk(): SmallDisk {
   return disk;
 }
 
-describe.skipIf(!canMountTmpfs())('fault matrix: disk full during a Redis outage (tmpfs)', () => {
-  it('answers 503 while nothing can keep an outcome, and loses nothing acknowledged once the disk is freed', async () => {
-    const disk = smallDisk();
-    const gw = await fx.start({ journalDir: disk.path });
-    const ledger = fx.ledger('full');
-    // Every outcome has an event_id: one answered 503 is re-sent, as the API asks.
-    const load = runLoad(ledger, { prefix: 'f', predictAt: () => gw.url, anonymous: false });
-    await until('outcomes applied', () => ledger.acknowledgedCount >= 40);
-    await fx.redis.kill();
-    const queued = ledger.answers.queued;
-    await until('outcomes journaled during the outage', () => ledger.answers.queued >= queued + 20);
-    disk.fill();
-    const errors = ledger.answers.outcomeErrors;
-    await until(
-      'outcomes refused (503) with the disk full',
-      () => ledger.answers.outcomeErrors >= errors + 10,
-    );
-    expect((await gw.readyz()).store.journalFailing).toBe(true);
+describe.skipIf(!canMountTmpfs())(
+  'fault matrix: disk full during a Redis outage (tmpfs)',
+  { timeout: 60_000 },
+  () => {
+    it('answers 503 while nothing can keep an outcome, and loses nothing acknowledged once the disk is freed', async () => {
+      const disk = smallDisk();
+      const gw = await fx.start({ journalDir: disk.path });
+      const ledger = fx.ledger('full');
+      // Every outcome has an event_id: one answered 503 is re-sent, as the API asks.
+      const load = runLoad(ledger, { prefix: 'f', predictAt: () => gw.url, anonymous: false });
+      await until('outcomes applied', () => ledger.acknowledgedCount >= 40);
+      await fx.redis.kill();
+      const queued = ledger.answers.queued;
+      await until('outcomes journaled during the outage', () => ledger.answers.queued >= queued + 20);
+      disk.fill();
+      const errors = ledger.answers.outcomeErrors;
+      await until(
+        'outcomes refused (503) with the disk full',
+        () => ledger.answers.outcomeErrors >= errors + 10,
+      );
+      expect((await gw.readyz()).store.journalFailing).toBe(true);
 
-    disk.free();
-    await until('the journal writable again', async () => !(await gw.readyz()).store.journalFailing);
-    await load.stop();
-    await fx.redis.restart();
-    await resendUnacknowledged(ledger, gw.url);
-    await drained(gw);
-    await expectStoreMatches(fx.redis, ledger);
-    expect(gw.output()).toMatch(/ENOSPC/);
-  });
+      disk.free();
+      await until('the journal writable again', async () => !(await gw.readyz()).store.journalFailing);
+      await load.stop();
+      await fx.redis.restart();
+      await resendUnacknowledged(ledger, gw.url);
+      await drained(gw);
+      await expectStoreMatches(fx.redis, ledger);
+      expect(gw.output()).toMatch(/ENOSPC/);
+    });
 
-  it('exits non-zero naming the events it could not keep when it must stop with a full disk', async () => {
-    const disk = smallDisk();
-    const gw = await fx.start({ journalDir: disk.path });
-    await fx.redis.kill();
-    disk.fill();
-    const ledger = fx.ledger('fullstop');
-    const agent = new Agent({ connections: 8 });
-    await Promise.all(
-      Array.from({ length: 40 }, (_, i) => predict(ledger, gw.url, '/fullstop', `s-${i}`, agent)),
-    );
-    await agent.close();
-    expect(ledger.exposedUsers).toHaveLength(40);
+    it('exits non-zero naming the events it could not keep when it must stop with a full disk', async () => {
+      const disk = smallDisk();
+      const gw = await fx.start({ journalDir: disk.path });
+      await fx.redis.kill();
+      disk.fill();
+      const ledger = fx.ledger('fullstop');
+      const agent = new Agent({ connections: 8 });
+      await Promise.all(
+        Array.from({ length: 40 }, (_, i) => predict(ledger, gw.url, '/fullstop', `s-${i}`, agent)),
+      );
+      await agent.close();
+      expect(ledger.exposedUsers).toHaveLength(40);
 
-    expect(await gw.stop(30_000)).toBe(1);
-    const m = /shut down with (\d+) events neither applied to Redis nor saved to the journal/.exec(
-      gw.output(),
-    );
-    expect(m, gw.output().slice(-2000)).not.toBeNull();
-    expect(Number(m![1])).toBeGreaterThanOrEqual(40);
-    await fx.redis.restart();
-  });
-});
+      expect(await gw.stop(30_000)).toBe(1);
+      const m = /shut down with (\d+) events neither applied to Redis nor saved to the journal/.exec(
+        gw.output(),
+      );
+      expect(m, gw.output().slice(-2000)).not.toBeNull();
+      expect(Number(m![1])).toBeGreaterThanOrEqual(40);
+      await fx.redis.restart();
+    });
+  },
+);

@@ -18,7 +18,7 @@ import {
 const fx = useFaultFixture(['late']);
 const WINDOW = { ABGATE_DEDUP_WINDOW_S: '1' };
 
-describe('fault matrix: restart long after a crash between apply and delete', () => {
+describe('fault matrix: restart long after a crash between apply and delete', { timeout: 60_000 }, () => {
   it('counts nothing twice when already applied journal files are replayed after the dedup window', async () => {
     const first = await fx.start({ env: WINDOW });
     const ledger = fx.ledger('late');

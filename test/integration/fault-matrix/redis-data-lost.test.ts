@@ -7,7 +7,7 @@ import { drained, expectStoreMatches, runLoad, until, useFaultFixture } from './
 // No AOF, no RDB: a restart is an empty Redis.
 const fx = useFaultFixture(['amnesia'], { appendOnly: false });
 
-describe('fault matrix: Redis restarted without persistence', () => {
+describe('fault matrix: Redis restarted without persistence', { timeout: 60_000 }, () => {
   it('re-exposes returning users after the loss and attributes their outcomes', async () => {
     const gw = await fx.start();
     const before = fx.ledger('amnesia');

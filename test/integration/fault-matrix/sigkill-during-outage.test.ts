@@ -14,7 +14,7 @@ import {
 
 const fx = useFaultFixture(['crash']);
 
-describe('fault matrix: SIGKILL of the gateway during a Redis outage', () => {
+describe('fault matrix: SIGKILL of the gateway during a Redis outage', { timeout: 60_000 }, () => {
   it('replays every acknowledged event after a restart, and counts re-sent outcomes once', async () => {
     const first = await fx.start();
     const ledger = fx.ledger('crash');

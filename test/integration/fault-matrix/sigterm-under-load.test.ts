@@ -5,7 +5,7 @@ import { expectStoreMatches, runLoad, until, useFaultFixture } from './fixture.j
 
 const fx = useFaultFixture(['term']);
 
-describe('fault matrix: SIGTERM under load', () => {
+describe('fault matrix: SIGTERM under load', { timeout: 60_000 }, () => {
   it('answers every request in flight at the signal and counts what it answered, exactly once', async () => {
     const gw = await fx.start();
     const ledger = fx.ledger('term');

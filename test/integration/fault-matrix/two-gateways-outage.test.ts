@@ -14,7 +14,7 @@ import {
 
 const fx = useFaultFixture(['pair']);
 
-describe('fault matrix: two gateways during a Redis outage', () => {
+describe('fault matrix: two gateways during a Redis outage', { timeout: 60_000 }, () => {
   it('attributes every outcome sent to the other gateway than its exposure', async () => {
     const [a, b] = await Promise.all([fx.start(), fx.start()]);
     const ledger = fx.ledger('pair');
