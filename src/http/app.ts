@@ -6,6 +6,7 @@ import { HTTPException } from 'hono/http-exception';
 import { matchedRoutes } from 'hono/route';
 import type { Context } from 'hono';
 import { requestIdFrom } from '../gateway/request-id.js';
+import { ALWAYS_READY, type UpstreamReadiness } from '../gateway/upstream-warmup.js';
 import { ApiError, errorBody, toApiError } from '../errors/api-error.js';
 import type { Services } from '../services.js';
 import type { AppEnv } from './env.js';
@@ -55,7 +56,10 @@ function routeOf(c: Context): string {
   return 'unmatched';
 }
 
-export function createApp(services: Services): Hono<AppEnv> {
+export function createApp(
+  services: Services,
+  upstreamReadiness: UpstreamReadiness = ALWAYS_READY,
+): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
 
   app.use(async (c, next) => {
@@ -139,7 +143,7 @@ export function createApp(services: Services): Hono<AppEnv> {
     );
   }
 
-  app.route('/', healthRoutes);
+  app.route('/', healthRoutes(upstreamReadiness));
   app.route('/', metricsRoutes);
   app.route('/', assignRoutes);
   app.route('/', outcomeRoutes);

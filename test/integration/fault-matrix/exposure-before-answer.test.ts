@@ -1,6 +1,8 @@
-// Known defect pinned (issue 8, the event promise): a prediction is answered before its exposure's line is
-// written to the journal file; a SIGKILL milliseconds after the answer loses the exposure (and the
-// outcomes that follow it stay held for good). Write-ahead means: written before the answer.
+// Regression (issue 8, the event promise): a prediction was answered before its exposure's line was
+// written to the journal file (the write loop waited behind an fsync); a SIGKILL milliseconds after the
+// answer lost the exposure. Write-ahead means: written before the answer. The journal now writes each
+// task's lines synchronously right after it (test/store/journal.test.ts pins that deterministically;
+// this case shows it end to end, through a real process).
 //
 // Redis is down, so nothing but the journal can keep the exposures; a burst of predictions, then SIGKILL
 // the moment the last answer arrives; after the restart (Redis back) the store must count every user the
