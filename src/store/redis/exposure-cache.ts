@@ -1,5 +1,5 @@
 // Skips exposure writes that cannot change anything: a user this process already sent in the same arm of
-// the same experiment phase (first exposure wins in Redis, so a repeat is a no-op there). A bounded LRU.
+// the same experiment phase (first exposure wins in Redis, so a repeat is a no-op there). Bounded.
 // Forgotten per experiment when Redis lost that experiment's keys, and entirely whenever the connection
 // closes (a Redis restarted without persistence or failed over may be noticed late, or never by the
 // epoch: the users cached before would never be exposed again), so returning users are exposed again.
@@ -50,7 +50,8 @@ export class ExposureCache {
 
   /** Forgets everything (the connection closed: whatever Redis comes back may have lost it). */
   clear(): void {
-    this.entries.clear();
+    this.current.clear();
+    this.previous.clear();
   }
 
   get size(): number {
