@@ -27,7 +27,7 @@ table{border-collapse:collapse;margin:.5rem 0;font-size:.9rem}
 th,td{border:1px solid #d0d7de;padding:.3rem .5rem;text-align:right;vertical-align:top}
 th[scope=row],thead th:first-child{text-align:left}thead th{background:#f6f8fa}
 caption{text-align:left;font-weight:600;padding:.2rem 0;color:#1f2328}
-table.facts td{text-align:left}
+td{white-space:nowrap}table.facts td{text-align:left;white-space:normal}table.wrap td{white-space:normal}
 .banner{padding:.8rem 1rem;border-radius:6px;margin:1rem 0}
 .srm{background:#ffebe9;border:2px solid #cf222e;font-size:1.05rem}
 .nodata{background:#fff8c5;border:1px solid #9a6700}

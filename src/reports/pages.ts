@@ -33,6 +33,7 @@ ${
         'Experiments',
         ['experiment', 'description', 'state', 'phase', 'traffic', 'users (this phase)'],
         rows,
+        'wrap',
       )
 }`;
   return pageShell('abgate reports', body);

@@ -130,6 +130,8 @@ describe('report login', () => {
       expect(res.status, path).toBe(401);
       expect(res.headers.get('www-authenticate')).toMatch(/^Bearer realm="abgate"/);
     }
+    // An admin token opens the pages too (it reads everything the API token reads).
+    expect((await login(a, 'admin-0123456789abcdef')).status).toBe(303);
     const patch = await a.request('/api/v1/experiments/exp', {
       method: 'PATCH',
       headers: { cookie, 'content-type': 'application/json', 'if-match': '"1"' },

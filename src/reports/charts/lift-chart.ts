@@ -32,7 +32,7 @@ export function liftChart(metric: string, views: readonly ComparisonView[]): str
     const tx = x(t).toFixed(1);
     parts.push(
       `<line class="grid" x1="${tx}" x2="${tx}" y1="${TOP}" y2="${bottom}" stroke="${t === 0 ? ZERO : GRID}"${t === 0 ? ' stroke-dasharray="4 3" stroke-width="1.5"' : ''}/>`,
-      `<text class="tick" x="${tx}" y="${bottom + 18}" font-size="12" text-anchor="middle" fill="${MUTED}">${esc(signedPercent(t, 0))}</text>`,
+      `<text class="tick" x="${tx}" y="${bottom + 18}" font-size="13" text-anchor="middle" fill="${MUTED}">${esc(signedPercent(t, 0))}</text>`,
     );
   }
   views.forEach((v, i) => {
@@ -40,14 +40,14 @@ export function liftChart(metric: string, views: readonly ComparisonView[]): str
     const barY = y + 30;
     if (v.lift === null || v.liftInterval === null) {
       parts.push(
-        `<text x="${SIDE}" y="${y + 16}" font-size="13" fill="${TEXT}">${esc(v.arm)}: no estimate yet</text>`,
+        `<text x="${SIDE}" y="${y + 16}" font-size="14" fill="${TEXT}">${esc(v.arm)}: no estimate yet</text>`,
       );
       return;
     }
     const colour = TONE_COLOUR[v.tone];
     const [l, h] = v.liftInterval;
     parts.push(
-      `<text x="${SIDE}" y="${y + 16}" font-size="13" fill="${TEXT}">${esc(v.arm)}: ${esc(signedPercent(v.lift))} (${esc(signedPercent(l))} to ${esc(signedPercent(h))})</text>`,
+      `<text x="${SIDE}" y="${y + 16}" font-size="14" fill="${TEXT}">${esc(v.arm)}: ${esc(signedPercent(v.lift))} (${esc(signedPercent(l))} to ${esc(signedPercent(h))})</text>`,
       `<g class="bar ${v.tone}" data-significant="${v.significant}">`,
       `<line class="ci" x1="${x(l).toFixed(1)}" x2="${x(h).toFixed(1)}" y1="${barY}" y2="${barY}" stroke="${colour}" stroke-width="4"/>`,
       `<line x1="${x(l).toFixed(1)}" x2="${x(l).toFixed(1)}" y1="${barY - 7}" y2="${barY + 7}" stroke="${colour}" stroke-width="2"/>`,

@@ -17,5 +17,5 @@ export const TONE_COLOUR: Record<Tone, string> = {
   none: '#57606a',
 };
 
-/** Characters a chart label may take, in viewBox units per character at font-size 12 (generous). */
-export const CHAR_WIDTH = 7.5;
+/** Characters a chart label may take, in viewBox units per character at font-size 13 (generous). */
+export const CHAR_WIDTH = 8.5;

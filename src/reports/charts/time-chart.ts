@@ -50,7 +50,7 @@ export function timeChart(metric: string, arm: string, points: readonly SeriesPo
     const ty = y(t).toFixed(1);
     parts.push(
       `<line class="grid" x1="${LEFT}" x2="${WIDTH - RIGHT}" y1="${ty}" y2="${ty}" stroke="${t === 0 ? ZERO : GRID}"${t === 0 ? ' stroke-dasharray="4 3"' : ''}/>`,
-      `<text class="tick" x="${LEFT - 6}" y="${(y(t) + 4).toFixed(1)}" font-size="12" text-anchor="end" fill="${MUTED}">${esc(signedPercent(t, 0))}</text>`,
+      `<text class="tick" x="${LEFT - 6}" y="${(y(t) + 4).toFixed(1)}" font-size="13" text-anchor="end" fill="${MUTED}">${esc(signedPercent(t, 0))}</text>`,
     );
   }
   // Day labels: as many as have room, evenly spaced, the last day always.
@@ -58,7 +58,7 @@ export function timeChart(metric: string, arm: string, points: readonly SeriesPo
     const p = points[i]!;
     const anchor = n === 1 ? 'middle' : i === 0 ? 'start' : i === n - 1 ? 'end' : 'middle';
     parts.push(
-      `<text class="tick" x="${x(i).toFixed(1)}" y="${HEIGHT - 8}" font-size="12" text-anchor="${anchor}" fill="${MUTED}">${esc(p.day.slice(5))}</text>`,
+      `<text class="tick" x="${x(i).toFixed(1)}" y="${HEIGHT - 8}" font-size="13" text-anchor="${anchor}" fill="${MUTED}">${esc(p.day.slice(5))}</text>`,
     );
   }
   const band =
