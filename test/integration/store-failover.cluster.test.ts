@@ -37,7 +37,7 @@ afterAll(async () => {
 
 const readyz = async () =>
   (await (await request(`${gateway.url}/readyz`)).body.json()) as {
-    store: { queueDepth: number; connected: boolean };
+    store: { queueDepth: number; connected: boolean; errors: number };
   };
 
 async function until(check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
