@@ -10,6 +10,7 @@ import type { LiveStateBackend } from './control/live-backend.js';
 import { MemoryLiveBackend } from './control/memory-live-backend.js';
 import { createRedisLiveBackend } from './control/redis-live-backend.js';
 import { registerControlMetrics } from './control/control-metrics.js';
+import { GuardrailCoalescer } from './gateway/guardrail-coalescer.js';
 import { defaultRequestId, type RequestIdGenerator } from './gateway/request-id.js';
 import { UpstreamPools, type Upstreams } from './proxy/upstream-pools.js';
 import type { CloseResult, EventStore } from './store/event-store.js';
@@ -28,6 +29,8 @@ export interface Services {
   /** The registry's current snapshot. It changes live: read it once per request and keep that one. */
   readonly catalog: ExperimentCatalog;
   readonly store: EventStore;
+  /** The gateway's per-user guardrail measurements on their way to the store (flushed periodically). */
+  readonly guardrails: GuardrailCoalescer;
   readonly upstreams: Upstreams;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
@@ -122,13 +125,15 @@ export async function createServices(
     sampleRate: settings.logSampleRate,
     random: overrides.random ?? Math.random,
   });
+  const store = instrumentStore(baseStore, metrics);
   return {
     settings,
     registry,
     get catalog() {
       return registry.current();
     },
-    store: instrumentStore(baseStore, metrics),
+    store,
+    guardrails: new GuardrailCoalescer(store, { flushMs: settings.guardrailFlushMs, now }),
     upstreams: overrides.upstreams ?? new UpstreamPools(),
     metrics,
     logger,
@@ -161,10 +166,12 @@ function createLiveBackend(settings: Settings, logger: Logger): LiveStateBackend
 }
 
 /**
- * Releases what the services hold: live state, then applies or journals the store's events, closes
+ * Releases what the services hold: pending guardrail measurements, live state, then applies or journals the store's events, closes
  * upstream pools, flushes the log. Resolves with what the store could not keep.
  */
 export async function closeServices(services: Services): Promise<CloseResult> {
+  // Pending guardrail measurements go to the store while it still takes events.
+  services.guardrails.close();
   await services.registry.close();
   const result = await services.store.close();
   await services.upstreams.close();

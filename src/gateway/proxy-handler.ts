@@ -14,7 +14,6 @@ import {
 } from '../telemetry/request-record.js';
 import { endToEndHeaders, forwardedFor, GATEWAY_REQUEST_HEADERS } from '../proxy/headers.js';
 import { Cancellation } from '../proxy/cancellation.js';
-import { pipeResponse } from '../proxy/pipe-response.js';
 import {
   BodyTooLargeError,
   capped,
@@ -33,6 +32,7 @@ import type { UpstreamResponse, Upstreams } from '../proxy/upstream-pools.js';
 import { sendError } from './node-response.js';
 import { requestIdFrom, type RequestIdGenerator } from './request-id.js';
 import { describeUnit, readUnitId } from './unit-id.js';
+import type { GuardrailCoalescer } from './guardrail-coalescer.js';
 import { ALWAYS_FORCE, forcedArmRefusal, type ForcedArmPolicy } from '../security/forced-arm.js';
 import { loopError, newGatewayId, VIA_HEADER, withHop } from '../security/hops.js';
 
@@ -51,6 +51,8 @@ export interface ProxyHandlerDeps {
   readonly forcedArms?: ForcedArmPolicy;
   /** This gateway's id in x-abgate-via, for loop detection. @default a random id per handler */
   readonly gatewayId?: string;
+  /** Where the assigned arm's errors and latency per exposed user go (built-in guardrails). */
+  readonly guardrails?: Pick<GuardrailCoalescer, 'observe'>;
 }
 
 interface Attempt {
@@ -202,6 +204,7 @@ export class ProxyHandler {
           userId: unitId!,
           timestamp: this.now(),
         });
+        this.deps.guardrails?.observe(exp.id, exp.phase, arm.name, unitId!, state.attempts);
       } else if (decision.reason === 'forced' && unitId !== undefined) {
         // Not an exposure; the store learns the user was seen in this arm (contamination).
         this.deps.store.recordExposure({
@@ -254,8 +257,8 @@ export class ProxyHandler {
       out['x-abgate-assigned-arm'] = arm.name;
     }
     res.writeHead(response.statusCode, out);
-    // pipeline() semantics without its per-request AbortController/DOMException (see pipe-response.ts).
-    pipeResponse(response.body, res, (err) => {
+    // Straight into the response, pipeline() semantics (see dispatched-response.ts).
+    response.body.pipeTo(res, (err) => {
       this.deps.observe?.({
         requestId,
         method: req.method ?? 'GET',
@@ -314,7 +317,7 @@ export class ProxyHandler {
     out['x-abgate-arm'] = control.name;
     out['x-request-id'] = requestId;
     res.writeHead(response.statusCode, out);
-    pipeResponse(response.body, res, (err) => {
+    response.body.pipeTo(res, (err) => {
       this.deps.observe?.({
         requestId,
         method: req.method ?? 'GET',
