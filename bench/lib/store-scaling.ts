@@ -76,6 +76,7 @@ async function run(target: Target, o: ScalingOptions, rep: number): Promise<{ ra
         keyPrefix: `bench${rep}w${w}`,
         outcomeWaitMs: 60_000,
         commandTimeoutMs: 20_000,
+        durableWaitMs: 120_000, // 25 outcome batches at once on a loaded machine: wait, do not fail
       }),
   );
   try {

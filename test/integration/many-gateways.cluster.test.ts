@@ -2,7 +2,7 @@
 // them, each outcome sent to another gateway than its exposure, milliseconds later. The report counts
 // exactly what clients were told, with 0 unattributed (cross-process attribution holds on a cluster).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startGatewayProcess, waitFor, type GatewayProcess } from '../control/gateway-process.js';
+import { startGatewayProcess, waitFor, type GatewayProcess } from '../helpers/gateway-process.js';
 import { experimentsDir, twoArmExperiment } from '../helpers/experiments.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 import { useRedisCluster } from '../setup/redis-cluster.js';
