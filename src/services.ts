@@ -43,7 +43,7 @@ export interface Services {
 /** Seams for tests and embedding; every one has a production default. */
 export interface ServiceOverrides {
   store?: EventStore;
-  /** Where live state is shared. @default Redis when REDIS_URL is set, else in this process */
+  /** Where live state is shared. @default Redis when REDIS_URL or ABGATE_REDIS_CLUSTER is set, else in this process */
   liveBackend?: LiveStateBackend;
   upstreams?: Upstreams;
   logger?: Logger;
@@ -147,12 +147,13 @@ export async function createServices(
 }
 
 function createLiveBackend(settings: Settings, logger: Logger): LiveStateBackend {
-  if (!settings.redisUrl) return new MemoryLiveBackend();
+  if (!settings.redisUrl && !settings.redisCluster) return new MemoryLiveBackend();
   // ioredis reports every failed reconnect; one line per distinct error and minute is enough.
   let last = '';
   let lastAt = 0;
   return createRedisLiveBackend({
     url: settings.redisUrl,
+    clusterNodes: settings.redisCluster,
     onError: (err) => {
       const text = err instanceof Error ? err.message : String(err);
       const at = Date.now();

@@ -179,6 +179,14 @@ export class RedisCluster {
     return master.port;
   }
 
+  /** Ports of the replicas of the master on `port`. */
+  async replicasOf(port: number): Promise<number[]> {
+    const nodes = await this.nodes();
+    const master = nodes.find((n) => n.port === port && n.master);
+    if (!master) throw new Error(`node ${port} is not a master`);
+    return nodes.filter((n) => n.masterId === master.id && !n.failed).map((n) => n.port);
+  }
+
   /** The server process on `port`. */
   server(port: number): RedisServer {
     const server = this.servers.find((s) => s.port === port);

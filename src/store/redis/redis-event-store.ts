@@ -113,14 +113,12 @@ export class RedisEventStore implements EventStore {
         commandTimeoutMs: this.o.commandTimeoutMs,
         reconnectMaxDelayMs: this.o.reconnectMaxDelayMs,
       });
-    this.client.on('ready', () => {
-      if (!this.ready) this.o.onStateChange(true);
-      this.ready = true;
-      this.recovered();
+    this.client.on('ready', () => this.recovered());
+    // A Redis Cluster that replaced a failed master emits no 'ready' (the client as a whole stayed ready),
+    // only new nodes: resume writing at once rather than after the back-off.
+    this.client.on('+node', () => {
+      if (this.client.status === 'ready') this.recovered();
     });
-    // A Redis Cluster that replaced a failed master emits no 'ready' (it never stopped being ready), only
-    // new nodes: resume writing at once rather than after the back-off.
-    this.client.on('+node', () => this.recovered());
     this.client.on('close', () => {
       // The server that comes back may have lost data (no persistence, failover): the epoch would tell,
       // but only at the next write of each experiment; exposures skipped until then would be lost for good.
@@ -401,6 +399,9 @@ export class RedisEventStore implements EventStore {
 
   /** The connection works again: forget the back-off and write what waits. */
   private recovered(): void {
+    if (this.stopped) return;
+    if (!this.ready) this.o.onStateChange(true);
+    this.ready = true;
     this.failuresInRow = 0;
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
@@ -566,10 +567,13 @@ export class RedisEventStore implements EventStore {
   }
 
   private checkHealth(): void {
-    if (!this.ready || this.draining || this.stopped) return;
+    if (this.draining || this.stopped) return;
+    // Not ready while the client is: a cluster whose failed master was replaced says so by no event.
+    if (!this.ready && this.client.status !== 'ready') return;
     this.client.ping().then(
       () => {
-        if (this.retryTimer) this.recovered(); // a paused write loop need not wait out its back-off
+        // Usable again, and a paused write loop need not wait out its back-off.
+        if (!this.ready || this.retryTimer) this.recovered();
       },
       (err: unknown) => {
         this.report(err);
