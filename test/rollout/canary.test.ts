@@ -70,7 +70,10 @@ async function runUntilEnded(gw: TestGateway, id: string) {
   try {
     const done = await pollUntil(
       () => report(gw, id),
-      (r) => r.rollout?.state === 'rolled_back' || r.rollout?.state === 'concluded',
+      // Both the experiment and the canary's progress (read after it, so possibly newer) ended.
+      (r) =>
+        (r.rollout?.state === 'rolled_back' || r.rollout?.state === 'concluded') &&
+        r.state.status === r.rollout.state,
       60_000,
       `the rollout of ${id} to end`,
     );

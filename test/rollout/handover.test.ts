@@ -83,7 +83,9 @@ it('hands the rollout over when the driving gateway dies, and the new driver fin
   );
   const done = await pollUntil(
     () => report(survivor),
-    (r) => r.rollout?.state === 'concluded' || r.rollout?.state === 'rolled_back',
+    (r) =>
+      (r.rollout?.state === 'concluded' || r.rollout?.state === 'rolled_back') &&
+      r.state.status === r.rollout.state,
     60_000,
     'the rollout to end',
   );
