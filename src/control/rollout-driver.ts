@@ -11,6 +11,7 @@ import {
   decideRollout,
   isFinished,
   NOT_STARTED,
+  progressToDrive,
   type GuardrailEvidence,
   type RolloutEvidence,
   type RolloutPlan,
@@ -142,7 +143,7 @@ export class RolloutDriver {
 
   private async drive(exp: CompiledExperiment, plan: RolloutPlan): Promise<void> {
     const { store } = this.options;
-    const progress = (await store.read(exp.id)) ?? NOT_STARTED;
+    const progress = progressToDrive(await store.read(exp.id), exp.definition.status, exp.live?.statusSince);
     if (isFinished(progress)) {
       if (this.held.delete(exp.id)) await store.release(exp.id, this.name);
       this.seen.set(exp.id, { progress, driver: null });

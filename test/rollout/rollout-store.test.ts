@@ -16,7 +16,7 @@ const clients: Redis[] = [];
 afterAll(() => clients.forEach((c) => c.disconnect()));
 
 const step: RolloutProgress = { state: 'stepping', stepIndex: 1, stepStartedAt: 1000, lastCheck: null };
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 const stores: [string, () => { store: RolloutStore; expire: (ms: number) => Promise<void> }][] = [
   [
