@@ -157,6 +157,12 @@ export class RolloutDriver {
     if (!this.held.has(exp.id)) {
       this.held.add(exp.id);
       this.options.logger.info({ experiment: exp.id, driver: this.name, progress }, 'driving the rollout');
+      if (plan.stepIntervalMs < this.options.leaseMs) {
+        this.options.logger.warn(
+          { experiment: exp.id, stepIntervalMs: plan.stepIntervalMs, leaseMs: this.options.leaseMs },
+          'the rollout step_interval is shorter than ABGATE_ROLLOUT_LEASE_MS: a dead driver may take longer than one step to replace',
+        );
+      }
     }
     const report = await buildReport(exp.definition, this.options.events, this.now, {
       phase: exp.phase,
