@@ -10,6 +10,10 @@ import type { LiveStateBackend } from './control/live-backend.js';
 import { MemoryLiveBackend } from './control/memory-live-backend.js';
 import { createRedisLiveBackend } from './control/redis-live-backend.js';
 import { registerControlMetrics } from './control/control-metrics.js';
+import { RolloutDriver } from './control/rollout-driver.js';
+import { registerRolloutMetrics } from './control/rollout-metrics.js';
+import { MemoryRolloutStore, type RolloutStore } from './control/rollout-store.js';
+import { createRedisRolloutStore } from './control/rollout-redis-store.js';
 import { GuardrailCoalescer } from './gateway/guardrail-coalescer.js';
 import { defaultRequestId, type RequestIdGenerator } from './gateway/request-id.js';
 import { UpstreamPools, type Upstreams } from './proxy/upstream-pools.js';
@@ -32,6 +36,8 @@ export interface Services {
   /** The gateway's per-user guardrail measurements on their way to the store (flushed periodically). */
   readonly guardrails: GuardrailCoalescer;
   readonly upstreams: Upstreams;
+  /** Drives the automated canaries (`rollout:`) whose lease this gateway holds. */
+  readonly rollouts: RolloutDriver;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
   readonly observe: RequestObserver;
@@ -45,6 +51,8 @@ export interface ServiceOverrides {
   store?: EventStore;
   /** Where live state is shared. @default Redis when REDIS_URL or ABGATE_REDIS_CLUSTER is set, else in this process */
   liveBackend?: LiveStateBackend;
+  /** Where canary leases and progress are shared. @default Redis when REDIS_URL is set, else in this process */
+  rolloutStore?: RolloutStore;
   upstreams?: Upstreams;
   logger?: Logger;
   requestId?: RequestIdGenerator;
@@ -121,11 +129,21 @@ export async function createServices(
   });
   created.registry = registry;
   registerControlMetrics(metrics.registry, registry);
+  const store = instrumentStore(baseStore, metrics);
+  const rollouts = new RolloutDriver({
+    registry,
+    store: overrides.rolloutStore ?? createRolloutStore(settings, logger, now),
+    events: store,
+    logger,
+    leaseMs: settings.rolloutLeaseMs,
+    now,
+  });
+  registerRolloutMetrics(metrics.registry, rollouts);
+  rollouts.start();
   const log = requestLogger(logger, {
     sampleRate: settings.logSampleRate,
     random: overrides.random ?? Math.random,
   });
-  const store = instrumentStore(baseStore, metrics);
   return {
     settings,
     registry,
@@ -135,6 +153,7 @@ export async function createServices(
     store,
     guardrails: new GuardrailCoalescer(store, { flushMs: settings.guardrailFlushMs, now }),
     upstreams: overrides.upstreams ?? new UpstreamPools(),
+    rollouts,
     metrics,
     logger,
     observe: (record) => {
@@ -144,6 +163,15 @@ export async function createServices(
     requestId: overrides.requestId ?? defaultRequestId,
     now,
   };
+}
+
+function createRolloutStore(settings: Settings, logger: Logger, now: () => number): RolloutStore {
+  if (!settings.redisUrl) return new MemoryRolloutStore(now);
+  // The live state's Redis: the lease and progress keys carry the experiment's hash tag.
+  return createRedisRolloutStore({
+    url: settings.redisUrl,
+    onError: (err) => logger.debug({ err }, 'rollout store error'),
+  });
 }
 
 function createLiveBackend(settings: Settings, logger: Logger): LiveStateBackend {
@@ -172,6 +200,8 @@ function createLiveBackend(settings: Settings, logger: Logger): LiveStateBackend
 export async function closeServices(services: Services): Promise<CloseResult> {
   // Pending guardrail measurements go to the store while it still takes events.
   services.guardrails.close();
+  // Hands canary leases back: another gateway takes over at its next tick.
+  await services.rollouts.close();
   await services.registry.close();
   const result = await services.store.close();
   await services.upstreams.close();

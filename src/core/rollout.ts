@@ -85,6 +85,23 @@ export function isFinished(progress: RolloutProgress): boolean {
 }
 
 /**
+ * The progress to drive from: a rollout that ended starts again from its first step once someone sets
+ * the experiment running again after it ended (e.g. a fixed treatment after a rollback).
+ */
+export function progressToDrive(
+  stored: RolloutProgress | undefined,
+  status: LifecycleStatus,
+  statusSince: number | undefined,
+): RolloutProgress {
+  if (!stored) return NOT_STARTED;
+  const endedAt = stored.lastCheck?.at ?? 0;
+  if (isFinished(stored) && status === 'running' && statusSince !== undefined && statusSince > endedAt) {
+    return NOT_STARTED;
+  }
+  return stored;
+}
+
+/**
  * The next move of a rollout of `treatment` against `control`:
  * - the experiment ended by someone else (concluded, rolled back, stopped): the rollout ends with it;
  * - not running (draft, paused): wait, nothing changes (guardrails are not judged on a paused canary);

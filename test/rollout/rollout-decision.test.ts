@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import {
   decideRollout,
   NOT_STARTED,
+  progressToDrive,
   type GuardrailEvidence,
   type RolloutEvidence,
   type RolloutPlan,
@@ -119,5 +120,21 @@ describe('decideRollout', () => {
     const ended = decide({ ...at(1), state: 'rolled_back' }, 1e9);
     expect(ended.verdict).toBe('done');
     expect(ended.change).toBeUndefined();
+  });
+});
+
+describe('progressToDrive', () => {
+  const ended: RolloutProgress = {
+    state: 'rolled_back',
+    stepIndex: 1,
+    stepStartedAt: 0,
+    lastCheck: { at: 5000, verdict: 'rollback', reasons: [] },
+  };
+  it('starts a rollout again from its first step when the experiment runs again after it ended', () => {
+    expect(progressToDrive(undefined, 'running', 1)).toBe(NOT_STARTED);
+    expect(progressToDrive(ended, 'rolled_back', 5001)).toBe(ended);
+    expect(progressToDrive(ended, 'running', 4000)).toBe(ended);
+    expect(progressToDrive(ended, 'running', 6000)).toBe(NOT_STARTED);
+    expect(progressToDrive(at(1), 'running', 6000)).toEqual(at(1));
   });
 });
