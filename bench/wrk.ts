@@ -8,7 +8,7 @@
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { paced, type PacedResult } from './harness/load.js';
 import {
@@ -38,6 +38,8 @@ const USAGE = `node --import tsx bench/wrk.ts [options]      (npm run build firs
   --rate R              fixed-rate latency run, req/s (default 1000; paced open-loop client)
   --latency-duration S  seconds at --rate per configuration, user mix and round (default 5; 0 skips)
   --bare-api A          request (default) | dispatch
+  --baseline DIR        also run "base": another build's DIR/bin/abgate.js (a copy of bin/, dist/,
+                        package.json, node_modules), same store, for a before/after in one run
   --wrk PATH            wrk binary (default /usr/bin/wrk)
   --out FILE            JSON results (default bench/results/wrk-latest.json)`;
 
@@ -52,6 +54,7 @@ const { values: opt } = parseArgs({
     rate: { type: 'string', default: '1000' },
     'latency-duration': { type: 'string', default: '5' },
     'bare-api': { type: 'string', default: 'request' },
+    baseline: { type: 'string' },
     wrk: { type: 'string', default: '/usr/bin/wrk' },
     out: { type: 'string', default: join(ROOT, 'bench/results/wrk-latest.json') },
     help: { type: 'boolean', short: 'h', default: false },
@@ -83,13 +86,15 @@ const TARGETS = {
 } as const;
 
 type UserMix = 'new' | 'zipf';
+/** `base`: abgate from --baseline, reported against bare and against abgate. */
+type Kind = 'bare' | 'abgate' | 'base';
 const SCRIPTS: Record<UserMix, string> = {
   new: join(ROOT, 'bench/wrk/new-users.lua'),
   zipf: join(ROOT, 'bench/wrk/zipf-users.lua'),
 };
 
 interface Config {
-  readonly kind: 'bare' | 'abgate';
+  readonly kind: Kind;
   readonly workers: number;
   readonly name: string;
   readonly server: ServerProcess;
@@ -101,7 +106,7 @@ interface Config {
 interface Run {
   round: number;
   config: string;
-  kind: 'bare' | 'abgate';
+  kind: Kind;
   workers: number;
   users: UserMix;
   connections: number;
@@ -114,7 +119,7 @@ interface Run {
 interface LatencyRun {
   round: number;
   config: string;
-  kind: 'bare' | 'abgate';
+  kind: Kind;
   workers: number;
   users: UserMix;
   result: PacedResult;
@@ -205,6 +210,24 @@ async function main() {
       url: `${gw.url}/models/ranker/predict`,
       pids: [],
     });
+    if (opt.baseline) {
+      const base = await startGateway({
+        root: resolve(opt.baseline),
+        upstreamUrl: upstream.url,
+        redisUrl: redis?.url,
+        workDir: join(dir, `base-w${w}`),
+        env: { ABGATE_WORKERS: String(w) },
+      });
+      started.push(base);
+      configs.push({
+        kind: 'base',
+        workers: w,
+        name: `base×${w}`,
+        server: base,
+        url: `${base.url}/models/ranker/predict`,
+        pids: [],
+      });
+    }
   }
   log(
     `store: ${STORE}${redis ? ` (redis-server pid ${redis.pid})` : ''}; upstream: demo model server (pid ${upstream.pid});` +
@@ -243,7 +266,7 @@ async function main() {
           const n = result.requests;
           const cpu = ((treeCpuMs(c.pids) - cpu0) * 1000) / n;
           const redisCpu =
-            redis && c.kind === 'abgate' && r0 !== undefined
+            redis && c.kind !== 'bare' && r0 !== undefined
               ? (((cpuTimeMs(redis.pid) ?? r0) - r0) * 1000) / n
               : undefined;
           runs.push({
@@ -375,6 +398,47 @@ function report(configs: Config[], runs: Run[], latencies: LatencyRun[]) {
         }
       }
     }
+  }
+  if (opt.baseline) {
+    log(`\nbefore/after: abgate (this build) / base (${opt.baseline}), median of the per-round ratios`);
+    for (const w of WORKERS)
+      for (const users of USERS)
+        for (const conns of CONNECTIONS) {
+          const sel = (kind: Kind) =>
+            runs.filter(
+              (r) => r.kind === kind && r.workers === w && r.users === users && r.connections === conns,
+            );
+          const base = sel('base');
+          const now = sel('abgate');
+          const ratio = (f: (r: Run) => number) =>
+            median(base.map((b) => f(now.find((x) => x.round === b.round) ?? b) / f(b)));
+          log(
+            `  ×${w} ${users.padEnd(5)} c${String(conns).padEnd(3)} CPU/req ${fmt(
+              ratio((r) => r.cpuUsPerReq),
+              2,
+            )}` +
+              ` (base ${fmt(median(base.map((r) => r.cpuUsPerReq)))} µs → ${fmt(median(now.map((r) => r.cpuUsPerReq)))} µs),` +
+              ` req/s ${fmt(
+                ratio((r) => r.wrk.rps),
+                2,
+              )}; base/bare CPU ${fmt(
+                median(
+                  base.map((b) => {
+                    const bare = runs.find(
+                      (x) =>
+                        x.kind === 'bare' &&
+                        x.round === b.round &&
+                        x.workers === w &&
+                        x.users === users &&
+                        x.connections === conns,
+                    );
+                    return bare ? b.cpuUsPerReq / bare.cpuUsPerReq : NaN;
+                  }),
+                ),
+                2,
+              )}`,
+          );
+        }
   }
   // Scaling: the same user mix and connections, N workers against 1.
   if (WORKERS.length > 1) {

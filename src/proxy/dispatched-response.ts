@@ -118,6 +118,13 @@ export class DispatchedResponse implements Dispatcher.DispatchHandler, UpstreamB
   // --- the gateway's side (UpstreamBody) ---------------------------------------------------
 
   pipeTo(res: ServerResponse, done: (err?: Error) => void): void {
+    if (res.destroyed) {
+      // The client left between the upstream's headers and now: its 'close' has been emitted already.
+      if (!this.ended) this.abort(prematureClose());
+      this.pending = null;
+      done(this.failure ?? prematureClose());
+      return;
+    }
     // A ServerResponse always emits 'close': right after 'finish', or when the connection dropped first.
     res.once('close', () => {
       if (res.writableFinished) return done();
