@@ -15,6 +15,8 @@ import { registerRolloutMetrics } from './control/rollout-metrics.js';
 import { MemoryRolloutStore, type RolloutStore } from './control/rollout-store.js';
 import { createRedisRolloutStore } from './control/rollout-redis-store.js';
 import { GuardrailCoalescer } from './gateway/guardrail-coalescer.js';
+import { ShadowMirror } from './gateway/shadow-mirror.js';
+import { registerShadowMetrics } from './telemetry/shadow-metrics.js';
 import { defaultRequestId, type RequestIdGenerator } from './gateway/request-id.js';
 import { UpstreamPools, type Upstreams } from './proxy/upstream-pools.js';
 import type { CloseResult, EventStore } from './store/event-store.js';
@@ -36,6 +38,8 @@ export interface Services {
   /** The gateway's per-user guardrail measurements on their way to the store (flushed periodically). */
   readonly guardrails: GuardrailCoalescer;
   readonly upstreams: Upstreams;
+  /** Copies requests to shadow arms. */
+  readonly shadows: ShadowMirror;
   /** Drives the automated canaries (`rollout:`) whose lease this gateway holds. */
   readonly rollouts: RolloutDriver;
   readonly metrics: GatewayMetrics;
@@ -144,6 +148,12 @@ export async function createServices(
     sampleRate: settings.logSampleRate,
     random: overrides.random ?? Math.random,
   });
+  const upstreams = overrides.upstreams ?? new UpstreamPools();
+  const shadows = new ShadowMirror({
+    upstreams,
+    metrics: registerShadowMetrics(metrics.registry),
+    concurrency: settings.shadowConcurrency,
+  });
   return {
     settings,
     registry,
@@ -152,7 +162,8 @@ export async function createServices(
     },
     store,
     guardrails: new GuardrailCoalescer(store, { flushMs: settings.guardrailFlushMs, now }),
-    upstreams: overrides.upstreams ?? new UpstreamPools(),
+    upstreams,
+    shadows,
     rollouts,
     metrics,
     logger,
