@@ -46,6 +46,7 @@ export function createGateway(services: Services): Gateway {
     observe: services.observe,
     forcedArms: forcedArmPolicy(services.settings),
     guardrails: services.guardrails,
+    shadows: services.shadows,
   });
 
   const { requestTimeoutMs } = services.settings;
