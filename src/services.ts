@@ -153,6 +153,8 @@ export async function createServices(
     upstreams,
     metrics: registerShadowMetrics(metrics.registry),
     concurrency: settings.shadowConcurrency,
+    compareRate: settings.shadowCompareRate,
+    ...(overrides.random ? { random: overrides.random } : {}),
   });
   return {
     settings,

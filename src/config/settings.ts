@@ -217,6 +217,11 @@ export const settingsSchema = z.object({
    * past it are dropped (and counted in abgate_shadow_dropped_total). @default 64
    */
   shadowConcurrency: int(1, 100_000).default(64),
+  /**
+   * ABGATE_SHADOW_COMPARE_RATE: share of shadow answers whose body is compared byte for byte with the
+   * served one (abgate_shadow_compared_total{result="match"|"mismatch"}). @default 0.01
+   */
+  shadowCompareRate: z.coerce.number().min(0).max(1).default(0.01),
   // ── operator and developer surface ────────────────────────────────────────────────────────
   /**
    * ABGATE_CORS_ORIGINS: browser origins allowed to POST outcomes (comma-separated, or `*`).
@@ -274,6 +279,7 @@ export const SETTINGS_ENV: { readonly [K in keyof Settings]-?: string } = {
   guardrailFlushMs: 'ABGATE_GUARDRAIL_FLUSH_MS',
   rolloutLeaseMs: 'ABGATE_ROLLOUT_LEASE_MS',
   shadowConcurrency: 'ABGATE_SHADOW_CONCURRENCY',
+  shadowCompareRate: 'ABGATE_SHADOW_COMPARE_RATE',
   corsOrigins: 'ABGATE_CORS_ORIGINS',
   modelV1Port: 'ABGATE_MODEL_V1_PORT',
   modelV2Port: 'ABGATE_MODEL_V2_PORT',

@@ -2,6 +2,7 @@
 // served answer has started; the shadow's answer is read and measured, never returned to anyone. Copies
 // are fire-and-forget with bounded concurrency (the excess is dropped and counted), so a slow or dead
 // shadow never delays a client nor piles up memory.
+import type { Readable } from 'node:stream';
 import type { ExperimentDefinition } from '../config/experiment-schema.js';
 import { Cancellation } from '../proxy/cancellation.js';
 import { isTimeout, UpstreamTimeoutError } from '../proxy/upstream-errors.js';
@@ -44,16 +45,43 @@ export interface ShadowMirrorOptions {
   readonly metrics: ShadowMetrics;
   /** Most copies in flight at once (this process). */
   readonly concurrency: number;
+  /** Share of copies whose answer body is compared with the served one. @default 0 */
+  readonly compareRate?: number;
+  /** @default Math.random */
+  readonly random?: () => number;
   /** Monotonic clock in ms. @default performance.now */
   readonly monotonic?: () => number;
+}
+
+/** Largest served body kept for a comparison; longer ones are not compared. */
+const MAX_COMPARED_BYTES = 1 << 20;
+
+/**
+ * The served body as it streams to the client, or undefined when it failed or was too long. Listens
+ * next to the pipe to the client (a second 'data' listener), so the client's stream is untouched.
+ */
+function collect(served: Readable): Promise<Buffer | undefined> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let bytes = 0;
+    served.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes <= MAX_COMPARED_BYTES) chunks.push(chunk);
+    });
+    served.once('end', () => resolve(bytes <= MAX_COMPARED_BYTES ? Buffer.concat(chunks) : undefined));
+    served.once('error', () => resolve(undefined));
+    served.once('close', () => resolve(undefined)); // after 'end' this changes nothing
+  });
 }
 
 export class ShadowMirror {
   private inFlight = 0;
   private readonly monotonic: () => number;
+  private readonly random: () => number;
 
   constructor(private readonly options: ShadowMirrorOptions) {
     this.monotonic = options.monotonic ?? (() => performance.now());
+    this.random = options.random ?? Math.random;
   }
 
   /** Copies in flight now. */
@@ -68,7 +96,8 @@ export class ShadowMirror {
 
   /**
    * Sends a copy of a request served by `servedArm` to every shadow arm of `def` that shadows it.
-   * Returns at once; never throws.
+   * `served`: the served answer's body, about to be piped to the client, for the sampled comparison
+   * (call before the pipe starts). Returns at once; never throws.
    */
   mirror(
     def: ExperimentDefinition,
@@ -77,14 +106,18 @@ export class ShadowMirror {
     headers: Readonly<Record<string, string | string[]>>,
     path: string,
     body: Buffer | null,
+    served?: Readable,
   ): void {
+    let servedBody: Promise<Buffer | undefined> | undefined;
     for (const target of targetsOf(def)) {
       if (!target.shadows.has(servedArm)) continue;
       if (this.inFlight >= this.options.concurrency) {
         this.options.metrics.dropped(def.id, target.name);
         continue;
       }
-      this.send(def.id, target, method, headers, path, body);
+      const compare = served !== undefined && this.random() < (this.options.compareRate ?? 0);
+      if (compare) servedBody ??= collect(served);
+      this.send(def.id, target, method, headers, path, body, compare ? servedBody : undefined);
     }
   }
 
@@ -95,6 +128,7 @@ export class ShadowMirror {
     headers: Readonly<Record<string, string | string[]>>,
     path: string,
     body: Buffer | null,
+    servedBody: Promise<Buffer | undefined> | undefined,
   ): void {
     this.inFlight++;
     const started = this.monotonic();
@@ -114,8 +148,11 @@ export class ShadowMirror {
       })
       .then(async (response) => {
         const s = seconds();
-        await response.body.dump();
         this.options.metrics.observe(experiment, target.name, statusClass(response.statusCode), s);
+        if (!servedBody) return void (await response.body.dump());
+        const own = Buffer.from(await response.body.arrayBuffer());
+        const theirs = await servedBody;
+        if (theirs !== undefined) this.options.metrics.compared(experiment, target.name, own.equals(theirs));
       })
       .catch((err: unknown) => {
         const timedOut = controller.signal.aborted || isTimeout(err);

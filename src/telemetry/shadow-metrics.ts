@@ -7,6 +7,8 @@ export type ShadowResult = '1xx' | '2xx' | '3xx' | '4xx' | '5xx' | 'timeout' | '
 export interface ShadowMetrics {
   observe(experiment: string, arm: string, result: ShadowResult, seconds: number): void;
   dropped(experiment: string, arm: string): void;
+  /** A sampled comparison of the shadow's answer body with the served one. */
+  compared(experiment: string, arm: string, same: boolean): void;
 }
 
 export function registerShadowMetrics(registry: Registry): ShadowMetrics {
@@ -30,7 +32,16 @@ export function registerShadowMetrics(registry: Registry): ShadowMetrics {
     labelNames: ['experiment', 'arm'],
     registers,
   });
+  const compared = new Counter({
+    name: 'abgate_shadow_compared_total',
+    help: 'Sampled shadow answers compared byte for byte with the served answer (ABGATE_SHADOW_COMPARE_RATE), by result',
+    labelNames: ['experiment', 'arm', 'result'],
+    registers,
+  });
   return {
+    compared(experiment, arm, same) {
+      compared.labels(experiment, arm, same ? 'match' : 'mismatch').inc();
+    },
     observe(experiment, arm, result, s) {
       requests.labels(experiment, arm, result).inc();
       seconds.labels(experiment, arm).observe(s);

@@ -8,6 +8,7 @@ import { experimentSchema } from '../../src/config/experiment-schema.js';
 import { twoArmExperiment } from '../helpers/experiments.js';
 import { startGateway } from '../helpers/gateway.js';
 import { startUpstream } from '../helpers/upstream.js';
+import { startModel } from '../rollout/model-upstream.js';
 
 const closers: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -115,6 +116,48 @@ describe('shadow arms', () => {
     );
     await until(() => shadow.answered() === 1);
     expect(shadow.received).toHaveLength(1);
+  });
+
+  it('compares a sample of shadow answers with the served one, counting matches and mismatches', async () => {
+    const { gw, metrics } = await setup(10, { shadowCompareRate: 1 });
+    for (let i = 0; i < 3; i++) {
+      const res = await request(`${gw.url}/exp/x`, {
+        method: 'POST',
+        headers: { 'x-user-id': `u${i}` },
+        body: '{}',
+      });
+      await res.body.dump();
+    }
+    // The shadow answers {"shadow":true}, the served arms echo the request: every comparison differs.
+    await until(async () =>
+      /abgate_shadow_compared_total\{experiment="exp",arm="candidate",result="mismatch"\} 3/.test(
+        await metrics(),
+      ),
+    );
+    const same = await Promise.all([startModel(), startModel(), startModel()]);
+    closers.push(...same.map((m) => m.close));
+    const doc = twoArmExperiment('same', [same[0]!.url, same[1]!.url], {
+      arms: [
+        { name: 'control', upstream: same[0]!.url },
+        { name: 'treatment', upstream: same[1]!.url },
+        { name: 'candidate', upstream: same[2]!.url, shadow: true },
+      ],
+    });
+    const gw2 = await startGateway([doc], { shadowCompareRate: 1 });
+    closers.push(gw2.close);
+    for (let i = 0; i < 2; i++) {
+      const res = await request(`${gw2.url}/same`, {
+        method: 'POST',
+        headers: { 'x-user-id': `u${i}` },
+        body: '{}',
+      });
+      expect(await res.body.text()).toBe('{"score":0.5}'); // the client's body is intact
+    }
+    await until(async () =>
+      /abgate_shadow_compared_total\{experiment="same",arm="candidate",result="match"\} 2/.test(
+        await (await request(`${gw2.url}/metrics`)).body.text(),
+      ),
+    );
   });
 
   it('keeps shadow arms out of allocation and reports', async () => {
