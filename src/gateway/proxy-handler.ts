@@ -267,7 +267,15 @@ export class ProxyHandler {
     }
     res.writeHead(response.statusCode, out);
     if (copy !== undefined)
-      this.deps.shadows!.mirror(def, attempt.arm.name, req.method ?? 'GET', headers, path, copy);
+      this.deps.shadows!.mirror(
+        def,
+        attempt.arm.name,
+        req.method ?? 'GET',
+        headers,
+        path,
+        copy,
+        response.body,
+      );
     // pipeline() semantics without its per-request AbortController/DOMException (see pipe-response.ts).
     pipeResponse(response.body, res, (err) => {
       this.deps.observe?.({
