@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { getRequestListener } from '@hono/node-server';
 import { createApp } from './http/app.js';
 import { ProxyHandler } from './gateway/proxy-handler.js';
+import { warmUpstreams, type UpstreamReadiness, type WarmupOptions } from './gateway/upstream-warmup.js';
 import { closeServices, type Services } from './services.js';
 import type { CloseResult } from './store/event-store.js';
 import { ApiError } from './errors/api-error.js';
@@ -25,6 +26,8 @@ const HEADERS_TIMEOUT_MS = 30_000;
 export interface Gateway {
   readonly server: Server;
   readonly services: Services;
+  /** The upstream warm-up /readyz waits for. */
+  readonly upstreamReadiness: UpstreamReadiness;
   /** Resolves once listening; the port actually bound (useful with port 0). */
   listen(port?: number, host?: string): Promise<number>;
   /**
@@ -34,8 +37,15 @@ export interface Gateway {
   close(timeoutMs?: number): Promise<CloseResult>;
 }
 
-export function createGateway(services: Services): Gateway {
-  const app = createApp(services);
+export interface GatewayOptions {
+  /** Connections opened to every arm upstream before /readyz says ready. */
+  readonly warmup?: WarmupOptions;
+}
+
+export function createGateway(services: Services, options: GatewayOptions = {}): Gateway {
+  const origins = services.catalog.list().flatMap((e) => e.arms.map((a) => a.origin));
+  const upstreamReadiness = warmUpstreams(services.upstreams, origins, options.warmup);
+  const app = createApp(services, upstreamReadiness);
   const honoListener = getRequestListener(app.fetch);
   const proxy = new ProxyHandler({
     upstreams: services.upstreams,
@@ -101,6 +111,7 @@ export function createGateway(services: Services): Gateway {
   return {
     server,
     services,
+    upstreamReadiness,
     listen(port = services.settings.port, host = services.settings.host) {
       return new Promise((resolve, reject) => {
         server.once('error', reject);

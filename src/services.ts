@@ -53,7 +53,7 @@ export interface Services {
 /** Seams for tests and embedding; every one has a production default. */
 export interface ServiceOverrides {
   store?: EventStore;
-  /** Where live state is shared. @default Redis when REDIS_URL is set, else in this process */
+  /** Where live state is shared. @default Redis when REDIS_URL or ABGATE_REDIS_CLUSTER is set, else in this process */
   liveBackend?: LiveStateBackend;
   /** Where canary leases and progress are shared. @default Redis when REDIS_URL is set, else in this process */
   rolloutStore?: RolloutStore;
@@ -150,7 +150,6 @@ export async function createServices(
   });
   const upstreams = overrides.upstreams ?? new UpstreamPools();
   const shadows = new ShadowMirror({
-    upstreams,
     metrics: registerShadowMetrics(metrics.registry),
     concurrency: settings.shadowConcurrency,
     compareRate: settings.shadowCompareRate,
@@ -188,12 +187,13 @@ function createRolloutStore(settings: Settings, logger: Logger, now: () => numbe
 }
 
 function createLiveBackend(settings: Settings, logger: Logger): LiveStateBackend {
-  if (!settings.redisUrl) return new MemoryLiveBackend();
+  if (!settings.redisUrl && !settings.redisCluster) return new MemoryLiveBackend();
   // ioredis reports every failed reconnect; one line per distinct error and minute is enough.
   let last = '';
   let lastAt = 0;
   return createRedisLiveBackend({
     url: settings.redisUrl,
+    clusterNodes: settings.redisCluster,
     onError: (err) => {
       const text = err instanceof Error ? err.message : String(err);
       const at = Date.now();
@@ -217,6 +217,7 @@ export async function closeServices(services: Services): Promise<CloseResult> {
   await services.registry.close();
   const result = await services.store.close();
   await services.upstreams.close();
+  await services.shadows.close();
   services.logger.flush();
   return result;
 }

@@ -1,7 +1,7 @@
 // Starting and stopping the servers under test, each in its own process, so that none of them shares
 // an event loop with the load generator (which runs in the bench process).
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -90,6 +90,16 @@ export function startUpstream(): Promise<ServerProcess> {
 
 export function startBare(upstreamUrl: string, api = 'request'): Promise<ServerProcess> {
   return forkTs('bare', 'bench/bare-proxy.ts', ['--upstream', upstreamUrl, '--port', '0', '--api', api]);
+}
+
+/** The bare proxy in `processes` cluster workers on one port (the reference for `--workers N`). */
+export async function startBareCluster(
+  upstreamUrl: string,
+  processes: number,
+  api = 'request',
+): Promise<ServerProcess> {
+  const args = ['--upstream', upstreamUrl, '--port', String(await freePort()), '--api', api];
+  return forkTs(`bare×${processes}`, 'bench/bare-cluster.ts', [...args, '--processes', String(processes)]);
 }
 
 /** Polls `url` until it answers 200. */
@@ -267,6 +277,42 @@ export function cpuTimeMs(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** `pid` and all its descendants (cluster workers), from /proc/<pid>/stat parent ids; Linux only. */
+export function processTree(pid: number): number[] {
+  const children = new Map<number, number[]>();
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return [pid];
+  }
+  for (const e of entries) {
+    try {
+      const stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      const list = children.get(ppid) ?? [];
+      list.push(Number(e));
+      children.set(ppid, list);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const out: number[] = [];
+  const walk = (p: number) => {
+    out.push(p);
+    for (const c of children.get(p) ?? []) walk(c);
+  };
+  walk(pid);
+  return out;
+}
+
+/** CPU time (ms) used so far by every process in `pids` (a process tree taken once, before the run). */
+export function treeCpuMs(pids: readonly number[]): number {
+  let ms = 0;
+  for (const p of pids) ms += cpuTimeMs(p) ?? 0;
+  return ms;
 }
 
 /** USER_HZ: 100 on every mainstream Linux build. */

@@ -14,7 +14,6 @@ import {
 } from '../telemetry/request-record.js';
 import { endToEndHeaders, forwardedFor, GATEWAY_REQUEST_HEADERS } from '../proxy/headers.js';
 import { Cancellation } from '../proxy/cancellation.js';
-import { pipeResponse } from '../proxy/pipe-response.js';
 import {
   BodyTooLargeError,
   capped,
@@ -267,17 +266,9 @@ export class ProxyHandler {
     }
     res.writeHead(response.statusCode, out);
     if (copy !== undefined)
-      this.deps.shadows!.mirror(
-        def,
-        attempt.arm.name,
-        req.method ?? 'GET',
-        headers,
-        path,
-        copy,
-        response.body,
-      );
-    // pipeline() semantics without its per-request AbortController/DOMException (see pipe-response.ts).
-    pipeResponse(response.body, res, (err) => {
+      this.deps.shadows!.mirror(def, attempt.arm.name, req.method ?? 'GET', headers, path, copy, res);
+    // Straight into the response, pipeline() semantics (see dispatched-response.ts).
+    response.body.pipeTo(res, (err) => {
       this.deps.observe?.({
         requestId,
         method: req.method ?? 'GET',
@@ -336,7 +327,7 @@ export class ProxyHandler {
     out['x-abgate-arm'] = control.name;
     out['x-request-id'] = requestId;
     res.writeHead(response.statusCode, out);
-    pipeResponse(response.body, res, (err) => {
+    response.body.pipeTo(res, (err) => {
       this.deps.observe?.({
         requestId,
         method: req.method ?? 'GET',

@@ -2,11 +2,10 @@
 // served answer has started; the shadow's answer is read and measured, never returned to anyone. Copies
 // are fire-and-forget with bounded concurrency (the excess is dropped and counted), so a slow or dead
 // shadow never delays a client nor piles up memory.
-import type { Readable } from 'node:stream';
+import type { ServerResponse } from 'node:http';
+import { Agent, request, type Dispatcher } from 'undici';
 import type { ExperimentDefinition } from '../config/experiment-schema.js';
-import { Cancellation } from '../proxy/cancellation.js';
-import { isTimeout, UpstreamTimeoutError } from '../proxy/upstream-errors.js';
-import type { Upstreams } from '../proxy/upstream-pools.js';
+import { isTimeout } from '../proxy/upstream-errors.js';
 import { statusClass } from '../telemetry/request-record.js';
 import type { ShadowMetrics } from '../telemetry/shadow-metrics.js';
 
@@ -41,7 +40,8 @@ function targetsOf(def: ExperimentDefinition): readonly ShadowTarget[] {
 }
 
 export interface ShadowMirrorOptions {
-  readonly upstreams: Upstreams;
+  /** Where copies go through. @default its own connection pool, apart from the served arms' */
+  readonly dispatcher?: Dispatcher;
   readonly metrics: ShadowMetrics;
   /** Most copies in flight at once (this process). */
   readonly concurrency: number;
@@ -57,20 +57,32 @@ export interface ShadowMirrorOptions {
 const MAX_COMPARED_BYTES = 1 << 20;
 
 /**
- * The served body as it streams to the client, or undefined when it failed or was too long. Listens
- * next to the pipe to the client (a second 'data' listener), so the client's stream is untouched.
+ * The served body as the client gets it, or undefined when it failed or was too long: the response's
+ * own write() and end() record what passes (on this one response only, for a sampled comparison).
  */
-function collect(served: Readable): Promise<Buffer | undefined> {
+function collect(res: ServerResponse): Promise<Buffer | undefined> {
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let bytes = 0;
-    served.on('data', (chunk: Buffer) => {
-      bytes += chunk.length;
-      if (bytes <= MAX_COMPARED_BYTES) chunks.push(chunk);
-    });
-    served.once('end', () => resolve(bytes <= MAX_COMPARED_BYTES ? Buffer.concat(chunks) : undefined));
-    served.once('error', () => resolve(undefined));
-    served.once('close', () => resolve(undefined)); // after 'end' this changes nothing
+    const keep = (chunk: unknown) => {
+      if (chunk === undefined || chunk === null || typeof chunk === 'function') return;
+      const b = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as string);
+      bytes += b.length;
+      if (bytes <= MAX_COMPARED_BYTES) chunks.push(b);
+    };
+    const write = res.write.bind(res) as (...args: unknown[]) => boolean;
+    const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse;
+    res.write = ((...args: unknown[]) => {
+      keep(args[0]);
+      return write(...args);
+    }) as ServerResponse['write'];
+    res.end = ((...args: unknown[]) => {
+      keep(args[0]);
+      return end(...args);
+    }) as ServerResponse['end'];
+    res.once('close', () =>
+      resolve(res.writableFinished && bytes <= MAX_COMPARED_BYTES ? Buffer.concat(chunks) : undefined),
+    );
   });
 }
 
@@ -78,10 +90,19 @@ export class ShadowMirror {
   private inFlight = 0;
   private readonly monotonic: () => number;
   private readonly random: () => number;
+  private readonly dispatcher: Dispatcher;
+  private readonly ownDispatcher: Agent | undefined;
 
   constructor(private readonly options: ShadowMirrorOptions) {
     this.monotonic = options.monotonic ?? (() => performance.now());
     this.random = options.random ?? Math.random;
+    this.ownDispatcher = options.dispatcher ? undefined : new Agent({ keepAliveTimeout: 4_000 });
+    this.dispatcher = options.dispatcher ?? this.ownDispatcher!;
+  }
+
+  /** Closes its own connection pool (copies in flight are cut). */
+  async close(): Promise<void> {
+    await this.ownDispatcher?.destroy();
   }
 
   /** Copies in flight now. */
@@ -96,8 +117,8 @@ export class ShadowMirror {
 
   /**
    * Sends a copy of a request served by `servedArm` to every shadow arm of `def` that shadows it.
-   * `served`: the served answer's body, about to be piped to the client, for the sampled comparison
-   * (call before the pipe starts). Returns at once; never throws.
+   * `served`: the client's response, head written, body not yet: for the sampled comparison.
+   * Returns at once; never throws.
    */
   mirror(
     def: ExperimentDefinition,
@@ -106,7 +127,7 @@ export class ShadowMirror {
     headers: Readonly<Record<string, string | string[]>>,
     path: string,
     body: Buffer | null,
-    served?: Readable,
+    served?: ServerResponse,
   ): void {
     let servedBody: Promise<Buffer | undefined> | undefined;
     for (const target of targetsOf(def)) {
@@ -132,20 +153,18 @@ export class ShadowMirror {
   ): void {
     this.inFlight++;
     const started = this.monotonic();
-    const controller = new Cancellation();
-    const timer = setTimeout(() => controller.abort(new UpstreamTimeoutError()), target.timeoutMs);
     const joined = target.basePath + path;
     const seconds = () => (this.monotonic() - started) / 1000;
-    this.options.upstreams
-      .request({
-        origin: target.origin,
-        path: joined === '' || joined.startsWith('?') ? `/${joined}` : joined,
-        method,
-        headers: { ...headers, 'x-abgate-arm': target.name, 'x-abgate-shadow': '1' },
-        body,
-        timeoutMs: target.timeoutMs,
-        signal: controller.signal,
-      })
+    const signal = AbortSignal.timeout(target.timeoutMs);
+    request(`${target.origin}${joined === '' || joined.startsWith('?') ? `/${joined}` : joined}`, {
+      dispatcher: this.dispatcher,
+      method: method as Dispatcher.HttpMethod,
+      headers: { ...headers, 'x-abgate-arm': target.name, 'x-abgate-shadow': '1' },
+      body,
+      signal,
+      headersTimeout: target.timeoutMs,
+      bodyTimeout: target.timeoutMs,
+    })
       .then(async (response) => {
         const s = seconds();
         this.options.metrics.observe(experiment, target.name, statusClass(response.statusCode), s);
@@ -155,7 +174,7 @@ export class ShadowMirror {
         if (theirs !== undefined) this.options.metrics.compared(experiment, target.name, own.equals(theirs));
       })
       .catch((err: unknown) => {
-        const timedOut = controller.signal.aborted || isTimeout(err);
+        const timedOut = signal.aborted || isTimeout(err);
         this.options.metrics.observe(
           experiment,
           target.name,
@@ -164,7 +183,6 @@ export class ShadowMirror {
         );
       })
       .finally(() => {
-        clearTimeout(timer);
         this.inFlight--;
       });
   }

@@ -31,15 +31,65 @@ export interface GatewayMetricsOptions {
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const SEP = '\u0000';
 
-/** A label-children cache: looking children up per request is the expensive part of prom-client. */
+type Level<T> = Map<string, Level<T> | T>;
+
+/** A label-children cache, one Map level per label (no key string built per request). */
 function cached<T>(make: (...labels: string[]) => T): (...labels: string[]) => T {
-  const children = new Map<string, T>();
+  const root: Level<T> = new Map();
   return (...labels) => {
-    const key = labels.join(SEP);
-    let child = children.get(key);
-    if (child === undefined) children.set(key, (child = make(...labels)));
+    let level = root;
+    const last = labels.length - 1;
+    for (let i = 0; i < last; i++) {
+      let next = level.get(labels[i]!) as Level<T> | undefined;
+      if (next === undefined) level.set(labels[i]!, (next = new Map()));
+      level = next;
+    }
+    let child = level.get(labels[last]!) as T | undefined;
+    if (child === undefined) level.set(labels[last]!, (child = make(...labels)));
     return child;
   };
+}
+
+/** One label combination of a FastCounter: increments add up here until the next scrape. */
+class PendingCount {
+  pending = 0;
+  constructor(readonly labels: Record<string, string>) {}
+  inc(n = 1): void {
+    this.pending += n;
+  }
+}
+
+/**
+ * A prom-client Counter whose increments are summed in plain fields and handed over when it is read
+ * (its collect(), on every scrape). Why: prom-client re-validates and re-hashes the label values on
+ * every inc(), even through a labelled child; with four series touched per proxied request that was
+ * most of the metrics' CPU on the hot path (`bench/wrk-profile.ts`).
+ */
+function fastCounter(config: {
+  name: string;
+  help: string;
+  labelNames: readonly string[];
+  registers: Registry[];
+}): (...labels: string[]) => PendingCount {
+  const cells: PendingCount[] = [];
+  const counter: Counter = new Counter({
+    ...config,
+    labelNames: [...config.labelNames],
+    collect() {
+      for (const cell of cells) {
+        if (cell.pending === 0) continue;
+        counter.inc(cell.labels, cell.pending);
+        cell.pending = 0;
+      }
+    },
+  });
+  return cached((...values) => {
+    const labels: Record<string, string> = {};
+    config.labelNames.forEach((name, i) => (labels[name] = values[i]!));
+    const cell = new PendingCount(labels);
+    cells.push(cell);
+    return cell;
+  });
 }
 
 /**
@@ -88,20 +138,18 @@ export class GatewayMetrics {
     }).set({ version: build.version, node_version: build.nodeVersion, commit: build.commit ?? 'unknown' }, 1);
 
     // ── prediction traffic ──────────────────────────────────────────────────────────────────
-    const requests = new Counter({
+    this.request = fastCounter({
       name: 'abgate_requests_total',
       help: 'Prediction requests answered, by experiment, the arm the user is assigned to ("none" before assignment) and the status class the client got',
       labelNames: ['experiment', 'arm', 'status_class'],
       registers,
     });
-    this.request = cached((e, a, c) => requests.labels(e, a, c));
-    const attempts = new Counter({
+    this.attempt = fastCounter({
       name: 'abgate_upstream_attempts_total',
       help: 'Requests sent to an arm\'s upstream, by the arm tried and how it ended: status class, "timeout", "unavailable" (connect error) or "cancelled" (client gone)',
       labelNames: ['experiment', 'arm', 'result'],
       registers,
     });
-    this.attempt = cached((e, a, r) => attempts.labels(e, a, r));
     const attemptSeconds = new Histogram({
       name: 'abgate_upstream_duration_seconds',
       help: 'Time until the upstream answered with headers or failed, per attempt, by the arm tried',
@@ -110,43 +158,38 @@ export class GatewayMetrics {
       registers,
     });
     this.attemptSeconds = cached((e, a) => attemptSeconds.labels(e, a));
-    const fallbacks = new Counter({
+    this.fallback = fastCounter({
       name: 'abgate_fallbacks_total',
       help: 'Requests answered by control after their assigned arm failed, by the arm that failed',
       labelNames: ['experiment', 'arm'],
       registers,
     });
-    this.fallback = cached((e, a) => fallbacks.labels(e, a));
-    const passthrough = new Counter({
+    this.passthrough = fastCounter({
       name: 'abgate_passthrough_requests_total',
       help: 'Requests on an experiment route that are not predictions (route.predict): served by control, not exposures',
       labelNames: ['experiment', 'status_class'],
       registers,
     });
-    this.passthrough = cached((e, c) => passthrough.labels(e, c));
-    const exposures = new Counter({
+    this.exposure = fastCounter({
       name: 'abgate_exposures_total',
       help: 'Exposures recorded (requests by in-experiment users; not unique users)',
       labelNames: ['experiment', 'arm'],
       registers,
     });
-    this.exposure = cached((e, a) => exposures.labels(e, a));
 
     // ── API ────────────────────────────────────────────────────────────────────────────────
-    const outcomes = new Counter({
+    this.outcome = fastCounter({
       name: 'abgate_outcomes_total',
       help: 'Outcome events by experiment and result (accepted, duplicate, unattributed, held, queued; rejected with experiment "none"); an event tracked by two experiments counts in each',
       labelNames: ['experiment', 'result'],
       registers,
     });
-    this.outcome = cached((e, r) => outcomes.labels(e, r));
-    const apiRequests = new Counter({
+    this.api = fastCounter({
       name: 'abgate_http_requests_total',
       help: "Requests to the gateway's own endpoints (API, reports, probes, metrics) by route pattern, method and status class",
       labelNames: ['route', 'method', 'status_class'],
       registers,
     });
-    this.api = cached((r, m, c) => apiRequests.labels(r, m, c));
     const apiSeconds = new Histogram({
       name: 'abgate_http_request_duration_seconds',
       help: "Time to answer a request to the gateway's own endpoints, by route pattern, method and status class",

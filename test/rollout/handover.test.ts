@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Report } from '../../src/reports/build-report.js';
 import { RedisServer } from '../setup/redis-server.js';
-import { startGatewayProcess, type GatewayProcess } from '../control/gateway-process.js';
+import { startGatewayProcess, type GatewayProcess } from '../helpers/gateway-process.js';
 import { pollUntil, startLoad, startModel, type ModelUpstream } from './model-upstream.js';
 
 let redis: RedisServer;
