@@ -178,10 +178,11 @@ export async function createServices(
 }
 
 function createRolloutStore(settings: Settings, logger: Logger, now: () => number): RolloutStore {
-  if (!settings.redisUrl) return new MemoryRolloutStore(now);
+  if (!settings.redisUrl && !settings.redisCluster) return new MemoryRolloutStore(now);
   // The live state's Redis: the lease and progress keys carry the experiment's hash tag.
   return createRedisRolloutStore({
     url: settings.redisUrl,
+    clusterNodes: settings.redisCluster,
     onError: (err) => logger.debug({ err }, 'rollout store error'),
   });
 }
