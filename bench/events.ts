@@ -1,6 +1,8 @@
 // Events/s written to Redis: awaited one by one, ioredis auto-pipelining, RedisEventStore, vs the ceiling.
 //
 // Run: node --import tsx bench/events.ts [--events 50000] [--sequential-events 10000] [--reps 5]
+//      node --import tsx bench/events.ts --part cluster [--events 50000] [--writers 2] [--reps 5]
+//        (RedisEventStore on 1 Redis vs a 3-master Redis Cluster: events/s and Redis CPU per event)
 // Every mode writes the same thing per event (a first exposure through the store's apply script), so the
 // differences are the cost of round trips and batching. Medians of --reps interleaved repetitions.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -19,12 +21,16 @@ import { defineStoreCommands, type StoreRedis } from '../src/store/redis/store-c
 import { RedisServer } from '../test/setup/redis-server.js';
 import { summarizeRates, type RateSummary } from './lib/rate-stats.js';
 import { measureRedisCeiling } from './lib/redis-ceiling.js';
+import { measureStoreScaling, printScaling } from './lib/store-scaling.js';
 
 const { values: args } = parseArgs({
   options: {
     events: { type: 'string', default: '50000' },
     'sequential-events': { type: 'string', default: '10000' },
     reps: { type: 'string', default: '5' },
+    part: { type: 'string', default: 'modes' },
+    writers: { type: 'string', default: '2' },
+    experiments: { type: 'string', default: '12' },
   },
 });
 const EVENTS = Number(args.events);
@@ -206,4 +212,16 @@ function printTable(rows: readonly (readonly [string, RateSummary])[], ceiling: 
   );
 }
 
-await main();
+async function clusterPart(): Promise<void> {
+  const options = {
+    events: EVENTS,
+    writers: Number(args.writers),
+    experiments: Number(args.experiments),
+    reps: REPS,
+  };
+  printScaling(await measureStoreScaling(options), options);
+}
+
+if (args.part === 'cluster') await clusterPart();
+else if (args.part === 'modes') await main();
+else throw new Error(`--part must be modes or cluster, not "${args.part}"`);

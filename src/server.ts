@@ -55,6 +55,7 @@ export function createGateway(services: Services, options: GatewayOptions = {}):
     now: services.now,
     observe: services.observe,
     forcedArms: forcedArmPolicy(services.settings),
+    guardrails: services.guardrails,
   });
 
   const { requestTimeoutMs } = services.settings;

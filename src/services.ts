@@ -10,6 +10,11 @@ import type { LiveStateBackend } from './control/live-backend.js';
 import { MemoryLiveBackend } from './control/memory-live-backend.js';
 import { createRedisLiveBackend } from './control/redis-live-backend.js';
 import { registerControlMetrics } from './control/control-metrics.js';
+import { RolloutDriver } from './control/rollout-driver.js';
+import { registerRolloutMetrics } from './control/rollout-metrics.js';
+import { MemoryRolloutStore, type RolloutStore } from './control/rollout-store.js';
+import { createRedisRolloutStore } from './control/rollout-redis-store.js';
+import { GuardrailCoalescer } from './gateway/guardrail-coalescer.js';
 import { defaultRequestId, type RequestIdGenerator } from './gateway/request-id.js';
 import { UpstreamPools, type Upstreams } from './proxy/upstream-pools.js';
 import type { CloseResult, EventStore } from './store/event-store.js';
@@ -28,7 +33,11 @@ export interface Services {
   /** The registry's current snapshot. It changes live: read it once per request and keep that one. */
   readonly catalog: ExperimentCatalog;
   readonly store: EventStore;
+  /** The gateway's per-user guardrail measurements on their way to the store (flushed periodically). */
+  readonly guardrails: GuardrailCoalescer;
   readonly upstreams: Upstreams;
+  /** Drives the automated canaries (`rollout:`) whose lease this gateway holds. */
+  readonly rollouts: RolloutDriver;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
   readonly observe: RequestObserver;
@@ -40,8 +49,10 @@ export interface Services {
 /** Seams for tests and embedding; every one has a production default. */
 export interface ServiceOverrides {
   store?: EventStore;
-  /** Where live state is shared. @default Redis when REDIS_URL is set, else in this process */
+  /** Where live state is shared. @default Redis when REDIS_URL or ABGATE_REDIS_CLUSTER is set, else in this process */
   liveBackend?: LiveStateBackend;
+  /** Where canary leases and progress are shared. @default Redis when REDIS_URL is set, else in this process */
+  rolloutStore?: RolloutStore;
   upstreams?: Upstreams;
   logger?: Logger;
   requestId?: RequestIdGenerator;
@@ -118,6 +129,17 @@ export async function createServices(
   });
   created.registry = registry;
   registerControlMetrics(metrics.registry, registry);
+  const store = instrumentStore(baseStore, metrics);
+  const rollouts = new RolloutDriver({
+    registry,
+    store: overrides.rolloutStore ?? createRolloutStore(settings, logger, now),
+    events: store,
+    logger,
+    leaseMs: settings.rolloutLeaseMs,
+    now,
+  });
+  registerRolloutMetrics(metrics.registry, rollouts);
+  rollouts.start();
   const log = requestLogger(logger, {
     sampleRate: settings.logSampleRate,
     random: overrides.random ?? Math.random,
@@ -128,8 +150,10 @@ export async function createServices(
     get catalog() {
       return registry.current();
     },
-    store: instrumentStore(baseStore, metrics),
+    store,
+    guardrails: new GuardrailCoalescer(store, { flushMs: settings.guardrailFlushMs, now }),
     upstreams: overrides.upstreams ?? new UpstreamPools(),
+    rollouts,
     metrics,
     logger,
     observe: (record) => {
@@ -141,13 +165,23 @@ export async function createServices(
   };
 }
 
+function createRolloutStore(settings: Settings, logger: Logger, now: () => number): RolloutStore {
+  if (!settings.redisUrl) return new MemoryRolloutStore(now);
+  // The live state's Redis: the lease and progress keys carry the experiment's hash tag.
+  return createRedisRolloutStore({
+    url: settings.redisUrl,
+    onError: (err) => logger.debug({ err }, 'rollout store error'),
+  });
+}
+
 function createLiveBackend(settings: Settings, logger: Logger): LiveStateBackend {
-  if (!settings.redisUrl) return new MemoryLiveBackend();
+  if (!settings.redisUrl && !settings.redisCluster) return new MemoryLiveBackend();
   // ioredis reports every failed reconnect; one line per distinct error and minute is enough.
   let last = '';
   let lastAt = 0;
   return createRedisLiveBackend({
     url: settings.redisUrl,
+    clusterNodes: settings.redisCluster,
     onError: (err) => {
       const text = err instanceof Error ? err.message : String(err);
       const at = Date.now();
@@ -160,10 +194,14 @@ function createLiveBackend(settings: Settings, logger: Logger): LiveStateBackend
 }
 
 /**
- * Releases what the services hold: live state, then applies or journals the store's events, closes
+ * Releases what the services hold: pending guardrail measurements, live state, then applies or journals the store's events, closes
  * upstream pools, flushes the log. Resolves with what the store could not keep.
  */
 export async function closeServices(services: Services): Promise<CloseResult> {
+  // Pending guardrail measurements go to the store while it still takes events.
+  services.guardrails.close();
+  // Hands canary leases back: another gateway takes over at its next tick.
+  await services.rollouts.close();
   await services.registry.close();
   const result = await services.store.close();
   await services.upstreams.close();

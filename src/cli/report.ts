@@ -13,9 +13,10 @@ import { phaseReportInput } from '../control/report-phase.js';
 import { compileExperiment } from '../routing/compiled-experiment.js';
 import { CommandError, parse, UsageError } from './args.js';
 
-export const REPORT_USAGE = `abgate report <experiment> [--format table|json|csv] [--url URL | --redis URL] [--experiments DIR] [--token T] [--phase N]
+export const REPORT_USAGE = `abgate report <experiment> [--format table|json|csv] [--url URL | --redis URL | --redis-cluster NODES] [--experiments DIR] [--token T] [--phase N]
   --url    read from a running gateway, e.g. http://localhost:8080 (token: --token or ABGATE_API_TOKEN)
   --redis  read from Redis directly (default REDIS_URL), with definitions from --experiments
+  --redis-cluster  read from a Redis Cluster directly: seed nodes host:port,host:port,… (default ABGATE_REDIS_CLUSTER)
   --phase  an earlier allocation phase (default: the current one)
 exit 1 when the gateway or Redis cannot be read, 2 on wrong usage`;
 
@@ -114,12 +115,20 @@ function probe(host: string, port: number): Promise<void> {
   });
 }
 
-/** Reads Redis directly and read-only: no queue, no journal, nothing claimed from running gateways. */
+/** Reads Redis (or a Redis Cluster) directly and read-only: no queue, no journal, nothing claimed from running gateways. */
 async function fromRedis(
-  args: { redis: string; experiments: string | undefined; phase: string | undefined },
+  args: {
+    redis: string | undefined;
+    cluster: string | undefined;
+    experiments: string | undefined;
+    phase: string | undefined;
+  },
   id: string,
 ): Promise<Report> {
-  const settings = loadSettings(process.env, { redisUrl: args.redis, experimentsDir: args.experiments });
+  const settings = loadSettings(process.env, {
+    ...(args.cluster ? { redisCluster: args.cluster } : { redisUrl: args.redis }),
+    experimentsDir: args.experiments,
+  });
   const loaded = await loadExperiments(settings.experimentsDir);
   const def = loaded.find((l) => l.definition.id === id)?.definition;
   if (!def) {
@@ -127,23 +136,38 @@ async function fromRedis(
       `no experiment "${id}" in ${settings.experimentsDir} (the definitions come from --experiments or ABGATE_EXPERIMENTS)`,
     );
   }
-  const redisUrl = settings.redisUrl!;
-  const { hostname, port } = new URL(redisUrl);
-  const where = `${hostname}:${port || 6379}`;
-  try {
-    await probe(hostname.replace(/^\[|\]$/g, ''), Number(port || 6379));
-  } catch (err) {
-    throw new CommandError(`cannot connect to Redis at ${where}: ${describeConnectError(err)}`);
+  const clusterNodes = args.cluster ? settings.redisCluster : undefined;
+  const redisUrl = clusterNodes ? undefined : settings.redisUrl!;
+  let where: string;
+  if (clusterNodes) {
+    where = `the Redis Cluster of ${clusterNodes}`;
+  } else {
+    const { hostname, port } = new URL(redisUrl!);
+    where = `Redis at ${hostname}:${port || 6379}`;
+    try {
+      await probe(hostname.replace(/^\[|\]$/g, ''), Number(port || 6379));
+    } catch (err) {
+      throw new CommandError(`cannot connect to ${where}: ${describeConnectError(err)}`);
+    }
   }
   const phase = args.phase === undefined ? undefined : Number(args.phase);
   if (phase !== undefined && !(Number.isInteger(phase) && phase >= 1)) {
     throw new UsageError(`--phase must be a whole number from 1, not "${args.phase}"`);
   }
   let reader: Awaited<ReturnType<typeof openRedisReader>> | undefined;
+  if (clusterNodes) {
+    try {
+      reader = await openRedisReader(undefined, { clusterNodes });
+    } catch (err) {
+      throw new CommandError(
+        `cannot connect to ${where}: ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
+  }
   try {
-    reader = await openRedisReader(redisUrl);
+    reader ??= await openRedisReader(redisUrl);
     // The live state (status, traffic, weights, phase) overrides the file, as on the gateways.
-    const live = await readLiveStateFrom(redisUrl, id);
+    const live = await readLiveStateFrom(redisUrl, id, clusterNodes ? { clusterNodes } : {});
     const exp = live ? compileExperiment(effectiveDefinition(def, live), live) : compileExperiment(def);
     const input = phaseReportInput(exp, phase);
     if (!input) {
@@ -153,7 +177,7 @@ async function fromRedis(
   } catch (err) {
     if (err instanceof UsageError) throw err;
     throw new CommandError(
-      `Redis at ${where} accepted the connection but the read failed (${
+      `${where} accepted the connection but the read failed (${
         err instanceof Error ? err.message : String(err)
       }): check the password, TLS (rediss://) and database in the URL`,
     );
@@ -167,6 +191,7 @@ export async function reportCommand(args: string[]): Promise<number> {
     format: { type: 'string', default: 'table' },
     url: { type: 'string' },
     redis: { type: 'string' },
+    'redis-cluster': { type: 'string' },
     experiments: { type: 'string' },
     token: { type: 'string' },
     phase: { type: 'string' },
@@ -177,13 +202,20 @@ export async function reportCommand(args: string[]): Promise<number> {
   if (format !== 'table' && format !== 'json' && format !== 'csv') {
     throw new UsageError(`--format must be table, json or csv, not "${format}"`);
   }
-  const redis = values.redis ?? process.env.REDIS_URL;
+  // A flag wins over either environment variable; of the two variables, the cluster wins (as in serve).
+  const fromFlag = values.redis !== undefined || values['redis-cluster'] !== undefined;
+  const redis = fromFlag ? values.redis : process.env.REDIS_URL;
+  const cluster = fromFlag ? values['redis-cluster'] : process.env.ABGATE_REDIS_CLUSTER;
   let report: Report;
   if (values.url) {
     report = await fromGateway(values.url, id, values.token ?? process.env.ABGATE_API_TOKEN, values.phase);
-  } else if (redis) {
-    report = await fromRedis({ redis, experiments: values.experiments, phase: values.phase }, id);
-  } else throw new UsageError('give --url of a running gateway, or --redis / REDIS_URL');
+  } else if (redis || cluster) {
+    report = await fromRedis({ redis, cluster, experiments: values.experiments, phase: values.phase }, id);
+  } else {
+    throw new UsageError(
+      'give --url of a running gateway, or --redis / REDIS_URL, or --redis-cluster / ABGATE_REDIS_CLUSTER',
+    );
+  }
   process.stdout.write(
     format === 'json'
       ? JSON.stringify(report, null, 2) + '\n'

@@ -150,6 +150,46 @@ export const guardrailSchema = z
     { message: 'give a limit: max_increase, max_relative_increase, max_decrease or max_relative_decrease' },
   );
 
+const DURATION_UNITS_MS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 } as const;
+
+/** A duration such as `500ms`, `30s`, `10m` or `2h`, in milliseconds. */
+export function parseDuration(text: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(text.trim());
+  if (!m) return undefined;
+  const ms = Number(m[1]) * DURATION_UNITS_MS[m[2] as keyof typeof DURATION_UNITS_MS];
+  return Number.isFinite(ms) ? Math.round(ms) : undefined;
+}
+
+/** Shortest step of an automated canary: below a second, no check could see any traffic. */
+export const MIN_STEP_INTERVAL_MS = 1000;
+
+/**
+ * Automated canary: `traffic` walks through `steps` (percent), one step per `step_interval` once
+ * each arm has `min_users_per_arm`; a guardrail breach (or an SRM) rolls back at once.
+ */
+export const rolloutSchema = z
+  .strictObject({
+    steps: z
+      .array(z.number().gt(0, 'must be above 0 (percent of users)').max(100, 'must be at most 100 (percent)'))
+      .min(1, 'needs at least one step, e.g. [1, 5, 25, 50]')
+      .refine((steps) => steps.every((v, i) => i === 0 || v > steps[i - 1]!), {
+        message: 'must increase strictly, e.g. [1, 5, 25, 50]',
+      }),
+    step_interval: z.string().superRefine((text, ctx) => {
+      const ms = parseDuration(text);
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: 'must be a duration such as 30s, 10m or 1h' });
+      } else if (ms < MIN_STEP_INTERVAL_MS) {
+        ctx.addIssue({ code: 'custom', message: 'must be at least 1s' });
+      }
+    }),
+    /** Users each arm needs before the canary leaves a step (counted over the phase). @default 100 */
+    min_users_per_arm: z.number().int().min(0).max(1e9).default(100),
+    /** After the last step without a breach: conclude with the treatment as winner, or hold for a person. @default "conclude" */
+    on_success: z.enum(['conclude', 'hold']).default('conclude'),
+  })
+  .transform((r) => ({ ...r, step_interval_ms: parseDuration(r.step_interval)! }));
+
 /** Traffic share that enrols nobody although it is not 0: below one bucket of 10,000. */
 const MIN_TRAFFIC = 0.01;
 
@@ -202,6 +242,8 @@ export const experimentSchema = z
      * or a metric of this experiment), tested sequentially; the canary rolls back on a breach.
      */
     guardrails: z.array(guardrailSchema).default([]),
+    /** Automated canary of the one non-control arm (see README "Canary rollouts"). */
+    rollout: rolloutSchema.optional(),
   })
   .superRefine((exp, ctx) => {
     const names = new Set<string>();
@@ -240,6 +282,34 @@ export const experimentSchema = z
     } catch (err) {
       if (!(err instanceof AllocationError)) throw err;
       ctx.addIssue({ code: 'custom', path: ['arms'], message: err.message });
+    }
+    if (exp.rollout) {
+      const treatments = exp.arms.filter(
+        (a, i) => !(a.control === true || (controls.length === 0 && i === 0)),
+      );
+      if (treatments.length !== 1) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rollout'],
+          message: `a canary rolls out exactly one arm next to control; this experiment has ${treatments.length} (${treatments.map((a) => a.name).join(', ')}): split it into one experiment per candidate`,
+        });
+      }
+      if (exp.guardrails.length === 0) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['rollout'],
+          message:
+            'a canary needs at least one guardrail to roll back on, e.g. guardrails: [{ metric: abgate_errors, max_increase: 0.01 }]',
+        });
+      }
+      const first = exp.rollout.steps[0];
+      if (first !== undefined && exp.traffic > first) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['traffic'],
+          message: `must be at most the canary's first step (${first}); set traffic: 0 and the rollout starts it`,
+        });
+      }
     }
     const metricType = new Map(exp.metrics.map((m) => [m.name, m.type]));
     exp.guardrails.forEach((g, i) => {

@@ -199,6 +199,19 @@ export const settingsSchema = z.object({
    * healing a missed change notification; 0 turns the check off. @default 1000
    */
   liveCheckIntervalMs: int(0, 3_600_000).default(1000),
+  // ── guardrails and canary rollouts (issue 11) ──
+  /**
+   * ABGATE_GUARDRAIL_FLUSH_MS: how often the gateway writes its per-user guardrail measurements
+   * (abgate_errors, abgate_latency_ms) to the store; each user costs one event per flush, not one per
+   * request. Also flushed early past 10,000 pending users, and on shutdown. @default 5000
+   */
+  guardrailFlushMs: int(10, 600_000).default(5000),
+  /**
+   * ABGATE_ROLLOUT_LEASE_MS: lifetime of the lease that lets one gateway drive an experiment's canary;
+   * the holder renews it every third of it, and a dead driver is replaced after at most this long.
+   * Keep it at or below the shortest step_interval. @default 10000
+   */
+  rolloutLeaseMs: int(300, 600_000).default(10_000),
   // ── operator and developer surface ────────────────────────────────────────────────────────
   /**
    * ABGATE_CORS_ORIGINS: browser origins allowed to POST outcomes (comma-separated, or `*`).
@@ -253,6 +266,8 @@ export const SETTINGS_ENV: { readonly [K in keyof Settings]-?: string } = {
   adminToken: 'ABGATE_ADMIN_TOKEN',
   adminTokenLabel: 'ABGATE_ADMIN_TOKEN_LABEL',
   liveCheckIntervalMs: 'ABGATE_LIVE_CHECK_MS',
+  guardrailFlushMs: 'ABGATE_GUARDRAIL_FLUSH_MS',
+  rolloutLeaseMs: 'ABGATE_ROLLOUT_LEASE_MS',
   corsOrigins: 'ABGATE_CORS_ORIGINS',
   modelV1Port: 'ABGATE_MODEL_V1_PORT',
   modelV2Port: 'ABGATE_MODEL_V2_PORT',

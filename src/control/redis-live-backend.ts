@@ -6,7 +6,8 @@
 // A change is a compare-and-set in one Lua script (version check, state write, history append), then a
 // PUBLISH on the fixed channel <prefix>:live so every gateway re-reads that experiment. Gateways also
 // compare versions periodically (see registry.ts), so a missed message heals.
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
+import { parseClusterNodes } from '../store/redis/store-client.js';
 import type { HistoryEntry, LiveState } from '../core/lifecycle.js';
 import type { CasResult, ChangeListener, LiveStateBackend } from './live-backend.js';
 import { decodeEntry, decodeState, encodeEntry, encodeState } from './live-state-codec.js';
@@ -166,8 +167,10 @@ export class RedisLiveBackend implements LiveStateBackend {
 }
 
 export interface RedisLiveBackendSettings {
-  /** redis:// or rediss:// URL. */
-  readonly url: string;
+  /** redis:// or rediss:// URL of a single Redis; ignored with `clusterNodes`. */
+  readonly url?: string | undefined;
+  /** Redis Cluster seed nodes, `host:port,host:port,…` (ABGATE_REDIS_CLUSTER); wins over `url`. */
+  readonly clusterNodes?: string | undefined;
   /** @default "abgate" */
   readonly prefix?: string;
   /** @default 10000 */
@@ -178,23 +181,42 @@ export interface RedisLiveBackendSettings {
 }
 
 /**
- * A backend on two ioredis connections to `url` (commands, and the subscriber). Commands wait for a
- * connection at most `commandTimeoutMs`, so a gateway starts (from its files) when Redis is down.
+ * A backend on two ioredis clients of `url` or of the cluster (commands, and the subscriber). Commands
+ * wait for a connection at most `commandTimeoutMs`, so a gateway starts (from its files) when Redis is down.
+ * On a cluster, PUBLISH reaches the subscribers of every node, so the subscriber may sit on any of them.
  */
 export function createRedisLiveBackend(settings: RedisLiveBackendSettings): RedisLiveBackend {
-  const client = new Redis(settings.url, {
-    maxRetriesPerRequest: 1,
-    commandTimeout: settings.commandTimeoutMs ?? 2000,
-    retryStrategy: (attempt: number) => Math.min(50 * 2 ** Math.min(attempt, 16), 2000),
-  });
+  const commandTimeout = settings.commandTimeoutMs ?? 2000;
+  const retry = (attempt: number) => Math.min(50 * 2 ** Math.min(attempt, 16), 2000);
+  let client: Redis | Cluster;
+  let subscriber: Redis | Cluster;
+  if (settings.clusterNodes) {
+    const nodes = parseClusterNodes(settings.clusterNodes);
+    const cluster = (timeout: number | undefined) =>
+      new Cluster(nodes, {
+        clusterRetryStrategy: retry,
+        redisOptions: {
+          maxRetriesPerRequest: 1,
+          ...(timeout === undefined ? {} : { commandTimeout: timeout }),
+        },
+      });
+    client = cluster(commandTimeout);
+    subscriber = cluster(undefined);
+  } else {
+    client = new Redis(settings.url ?? 'redis://127.0.0.1:6379', {
+      maxRetriesPerRequest: 1,
+      commandTimeout,
+      retryStrategy: retry,
+    });
+    subscriber = client.duplicate({ commandTimeout: undefined });
+  }
   client.defineCommand('abgateLiveCas', { numberOfKeys: 2, lua: CAS_SCRIPT });
-  const subscriber = client.duplicate({ commandTimeout: undefined });
   const onError = settings.onError ?? (() => {});
   client.on('error', onError);
   subscriber.on('error', onError);
   return new RedisLiveBackend({
     commands: client as unknown as LiveRedisCommands,
-    subscriber,
+    subscriber: subscriber as unknown as LiveRedisSubscriber,
     ...(settings.prefix !== undefined ? { prefix: settings.prefix } : {}),
     ...(settings.historyLimit !== undefined ? { historyLimit: settings.historyLimit } : {}),
     onError,
@@ -202,23 +224,30 @@ export function createRedisLiveBackend(settings: RedisLiveBackendSettings): Redi
 }
 
 /**
- * Reads one experiment's live state from the Redis at `url` and disconnects (for the CLI): one
- * connection attempt, no subscription, nothing written. Undefined when none is stored.
+ * Reads one experiment's live state from the Redis at `url` (or the cluster of `clusterNodes`) and
+ * disconnects (for the CLI): one connection attempt, no subscription, nothing written. Undefined when
+ * none is stored.
  */
 export async function readLiveStateFrom(
-  url: string,
+  url: string | undefined,
   experiment: string,
-  options: { prefix?: string; timeoutMs?: number } = {},
+  options: { prefix?: string; timeoutMs?: number; clusterNodes?: string | undefined } = {},
 ): Promise<LiveState | undefined> {
   const timeoutMs = options.timeoutMs ?? 5000;
-  const client = new Redis(url, {
-    lazyConnect: true,
+  const base = {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     connectTimeout: timeoutMs,
     commandTimeout: timeoutMs,
-    retryStrategy: () => null,
-  });
+  };
+  const client = options.clusterNodes
+    ? new Cluster(parseClusterNodes(options.clusterNodes), {
+        lazyConnect: true,
+        enableOfflineQueue: false,
+        clusterRetryStrategy: () => null,
+        redisOptions: base,
+      })
+    : new Redis(url ?? 'redis://127.0.0.1:6379', { ...base, lazyConnect: true, retryStrategy: () => null });
   client.on('error', () => {}); // surfaces as the rejection of connect() or hget()
   try {
     await client.connect();

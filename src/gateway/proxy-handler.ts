@@ -32,6 +32,7 @@ import type { UpstreamResponse, Upstreams } from '../proxy/upstream-pools.js';
 import { sendError } from './node-response.js';
 import { requestIdFrom, type RequestIdGenerator } from './request-id.js';
 import { describeUnit, readUnitId } from './unit-id.js';
+import type { GuardrailCoalescer } from './guardrail-coalescer.js';
 import { ALWAYS_FORCE, forcedArmRefusal, type ForcedArmPolicy } from '../security/forced-arm.js';
 import { loopError, newGatewayId, VIA_HEADER, withHop } from '../security/hops.js';
 
@@ -50,6 +51,8 @@ export interface ProxyHandlerDeps {
   readonly forcedArms?: ForcedArmPolicy;
   /** This gateway's id in x-abgate-via, for loop detection. @default a random id per handler */
   readonly gatewayId?: string;
+  /** Where the assigned arm's errors and latency per exposed user go (built-in guardrails). */
+  readonly guardrails?: Pick<GuardrailCoalescer, 'observe'>;
 }
 
 interface Attempt {
@@ -201,6 +204,7 @@ export class ProxyHandler {
           userId: unitId!,
           timestamp: this.now(),
         });
+        this.deps.guardrails?.observe(exp.id, exp.phase, arm.name, unitId!, state.attempts);
       } else if (decision.reason === 'forced' && unitId !== undefined) {
         // Not an exposure; the store learns the user was seen in this arm (contamination).
         this.deps.store.recordExposure({

@@ -20,6 +20,8 @@ import { openApiRoutes } from './routes/openapi.js';
 import { requireToken } from './auth.js';
 import { requireAdmin } from './admin-auth.js';
 import { controlRoutes } from './routes/control.js';
+import { reportLoginRoutes } from './routes/report-login.js';
+import { ReportSessions, requireReportAccess } from './report-session.js';
 
 /** Status logged (never sent) when the client went away before its request arrived, as nginx does. */
 const CLIENT_CLOSED = 499;
@@ -31,7 +33,10 @@ const ENDPOINTS: readonly [RegExp, string][] = [
   [/^\/api\/v1\/openapi\.json$/, 'GET, HEAD'],
   [/^\/api\/v1\/experiments(\/[^/]+\/(report|history))?$/, 'GET, HEAD'],
   [/^\/api\/v1\/experiments\/[^/]+$/, 'GET, HEAD, PATCH'],
-  [/^\/reports\/[^/]+$/, 'GET, HEAD'],
+  [/^\/reports\/_login$/, 'GET, HEAD, POST'],
+  [/^\/reports\/_logout$/, 'POST'],
+  [/^\/reports\/?$/, 'GET, HEAD'],
+  [/^\/reports\/[^/_][^/]*$/, 'GET, HEAD'],
 ];
 
 function allowedMethods(path: string): string | undefined {
@@ -116,12 +121,17 @@ export function createApp(
   const { apiToken, ingestToken, adminToken } = services.settings;
   const admins = (adminToken ?? []).map((t) => ({ variable: 'ABGATE_ADMIN_TOKEN', token: t.token }));
   // Reads: the API token, and (once reads are closed at all) the admin tokens: an admin reads too.
-  const guard = requireToken(
-    apiToken === undefined ? [] : [{ variable: 'ABGATE_API_TOKEN', token: apiToken }, ...admins],
-  );
+  const readers =
+    apiToken === undefined ? [] : [{ variable: 'ABGATE_API_TOKEN', token: apiToken }, ...admins];
+  const guard = requireToken(readers);
   app.use('/api/v1/experiments', guard);
   app.use('/api/v1/experiments/*', guard);
-  app.use('/reports/*', guard);
+  // Report pages: the same tokens, or (for browsers) the login form's session cookie.
+  const sessions = new ReportSessions(
+    readers.map((r) => r.token),
+    services.now,
+  );
+  app.use('/reports/*', requireReportAccess(sessions, guard));
   // Live changes need an admin token (admin-auth.ts), whatever the read guard let through.
   app.on('PATCH', '/api/v1/experiments/*', requireAdmin(services.settings));
   const ingest = requireToken([{ variable: 'ABGATE_INGEST_TOKEN', token: ingestToken }]);
@@ -139,6 +149,7 @@ export function createApp(
   app.route('/', outcomeRoutes);
   app.route('/', experimentRoutes);
   app.route('/', controlRoutes);
+  app.route('/', reportLoginRoutes(sessions));
   app.route('/', reportPageRoutes);
   app.route('/', openApiRoutes);
 

@@ -91,6 +91,8 @@ function metricInputs(definition: ExperimentDefinition): Omit<MetricInput, 'arms
   return [...own, ...builtIn];
 }
 
+const BUILT_IN_NAMES: ReadonlySet<string> = new Set(builtInGuardrailMetrics().map((m) => m.name));
+
 function sumsOf(arm: ArmAggregate | undefined, metric: Omit<MetricInput, 'arms'>) {
   if (metric.type === 'ratio') return arm?.ratios[metric.name] ?? ZERO_RATIO;
   return arm?.metrics[metric.name] ?? ZERO_MOMENTS;
@@ -129,6 +131,15 @@ export async function buildReport(
     metrics: metrics.map((m) => ({
       ...m,
       arms: Object.fromEntries(definition.arms.map((a) => [a.name, sumsOf(byArm.get(a.name), m)])),
+      // The gateway's own measurements average over the users it measured (a user whose requests
+      // were not measured yet is not a 0 ms latency).
+      ...(BUILT_IN_NAMES.has(m.name)
+        ? {
+            units: Object.fromEntries(
+              definition.arms.map((a) => [a.name, sumsOf(byArm.get(a.name), m).users]),
+            ),
+          }
+        : {}),
     })),
   });
   let days: DayAggregate[] = [];

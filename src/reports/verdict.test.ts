@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ComparisonReport, MetricReport } from '../core/stats/index.js';
-import { pValue, verdict } from './verdict.js';
+import { chance, directionWords, pValue, verdict } from './verdict.js';
 
 const metric = (direction: 'increase' | 'decrease'): MetricReport => ({
   name: 'profit',
@@ -77,8 +77,23 @@ describe('verdict', () => {
       'treatment vs control on profit: no verdict yet (arm is empty)',
     );
     expect(verdict(metric('increase'), comparison({}), 0.05, true)).toMatch(
-      /\(untrustworthy: sample ratio mismatch\)$/,
+      /^Untrustworthy \(sample ratio mismatch\): treatment /,
     );
     expect(pValue(1e-20)).toBe('< 0.001');
+  });
+});
+
+describe('chance and direction words', () => {
+  it('never shows a certainty', () => {
+    expect(chance(0.99996)).toBe('>99.9%');
+    expect(chance(1)).toBe('>99.9%');
+    expect(chance(0.00001)).toBe('<0.1%');
+    expect(chance(0.5)).toBe('50.0%');
+    expect(chance(null)).toBe('n/a');
+  });
+
+  it('words direction the same way everywhere', () => {
+    expect(directionWords('increase')).toBe('higher is better');
+    expect(directionWords('decrease')).toBe('lower is better');
   });
 });

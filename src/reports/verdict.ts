@@ -12,6 +12,22 @@ export function percent(x: number | null | undefined, digits = 1): string {
   return `${v === `-${(0).toFixed(digits)}` ? (0).toFixed(digits) : v}%`;
 }
 
+/**
+ * A probability for people, capped so that an estimate never reads as a certainty:
+ * 0.99996 → ">99.9%", 0.00004 → "<0.1%".
+ */
+export function chance(x: number | null | undefined): string {
+  if (x === null || x === undefined) return 'n/a';
+  if (x > 0.999) return '>99.9%';
+  if (x < 0.001) return '<0.1%';
+  return percent(x);
+}
+
+/** Which way is good, worded the same in the page, the CSV and the CLI. */
+export function directionWords(direction: MetricReport['direction']): string {
+  return direction === 'increase' ? 'higher is better' : 'lower is better';
+}
+
 export function signedPercent(x: number | null | undefined, digits = 1): string {
   if (x === null || x === undefined) return 'n/a';
   return `${x > 0 ? '+' : ''}${percent(x, digits)}`;
@@ -25,7 +41,7 @@ export function verdict(
   srmMismatch = false,
 ): string {
   const text = plainVerdict(metric, c, alpha);
-  return srmMismatch ? `${text} (untrustworthy: sample ratio mismatch)` : text;
+  return srmMismatch ? `Untrustworthy (sample ratio mismatch): ${text}` : text;
 }
 
 /** A p-value for people: small ones as "< 0.001" rather than 0 or 1e-17. */

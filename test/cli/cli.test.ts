@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { COMMANDS, main } from '../../src/cli/main.js';
 import { runCli, spawnCli, waitForOutput } from '../helpers/cli.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
@@ -107,7 +107,64 @@ describe('abgate start', () => {
 const hasScript = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
 if (!hasScript) console.warn('[skip] script(1) not found: the terminal start-up hint is not checked');
 
+interface Proc {
+  pid: number;
+  ppid: number;
+  sid: number;
+}
+
+function processes(): Proc[] {
+  const out = spawnSync('ps', ['-e', '-o', 'pid=,ppid=,sid='], { encoding: 'utf8' }).stdout;
+  return out
+    .split('\n')
+    .map((l) => l.trim().split(/\s+/).map(Number))
+    .filter((f) => f.length === 3 && f.every(Number.isInteger))
+    .map(([pid, ppid, sid]) => ({ pid: pid!, ppid: ppid!, sid: sid! }));
+}
+
+/** Sessions of `root` and of all its descendants: script(1) runs the command in a session of its own. */
+function sessionsUnder(root: number): Set<number> {
+  const all = processes();
+  const sessions = new Set<number>();
+  const pids = new Set([root]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const p of all) {
+      if (pids.has(p.ppid) && !pids.has(p.pid)) {
+        pids.add(p.pid);
+        grew = true;
+      }
+    }
+  }
+  for (const p of all) if (pids.has(p.pid)) sessions.add(p.sid);
+  sessions.delete(processes().find((p) => p.pid === process.pid)?.sid ?? -1); // never our own
+  return sessions;
+}
+
+/** SIGKILLs every process of `sessions`; resolves with the ones still alive after 5 s (none, normally). */
+async function killSessions(sessions: Set<number>): Promise<Proc[]> {
+  const left = () => processes().filter((p) => sessions.has(p.sid));
+  for (const p of left()) {
+    try {
+      process.kill(p.pid, 'SIGKILL');
+    } catch {
+      // gone already
+    }
+  }
+  const until = Date.now() + 5000;
+  while (left().length > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+  return left();
+}
+
 describe.skipIf(!hasScript)('abgate start in a terminal', () => {
+  let sessions = new Set<number>();
+  afterEach(async () => {
+    // Whatever happened in the test: no `abgate start` (or model server) may outlive it.
+    const survivors = await killSessions(sessions);
+    sessions = new Set();
+    expect(survivors).toEqual([]);
+  });
+
   it('prints the curl command as plain text that can be pasted', async () => {
     // script(1) gives the command a pseudo-terminal as stdout, as when a user runs npm start.
     const cli = `node --import tsx --input-type=module -e "import('./src/cli/main.ts').then((m) => m.main(process.argv.slice(1)))" -- start --port 0 --host 127.0.0.1 --model-v1-port 0 --model-v2-port 0`;
@@ -119,6 +176,7 @@ describe.skipIf(!hasScript)('abgate start in a terminal', () => {
     });
     try {
       const out = await waitForOutput(child, /curl -s -i[^\n]*\n[^\n]*predict/);
+      sessions = sessionsUnder(child.pid!);
       const port = /abgate is up: gateway on http:\/\/localhost:(\d+)/.exec(out)?.[1];
       expect(port, out).toBeDefined();
       expect(out).toContain(`curl -s -i -H 'x-user-id: alice' -H 'content-type: application/json'`);
@@ -127,7 +185,8 @@ describe.skipIf(!hasScript)('abgate start in a terminal', () => {
       );
       expect(out).not.toMatch(/curl[^\n]*\\"/); // no JSON escaping
     } finally {
-      process.kill(-child.pid!, 'SIGKILL');
+      for (const sid of sessionsUnder(child.pid!)) sessions.add(sid);
+      sessions.add(child.pid!); // script(1) itself leads the session `detached` gave it
     }
   });
 });

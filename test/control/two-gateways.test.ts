@@ -11,7 +11,7 @@ import { RedisServer } from '../setup/redis-server.js';
 import { startUpstream, type TestUpstream } from '../helpers/upstream.js';
 import { runCli } from '../helpers/cli.js';
 import { twoArmExperiment } from '../helpers/experiments.js';
-import { startGatewayProcess, waitFor, type GatewayProcess } from './gateway-process.js';
+import { startGatewayProcess, waitFor, type GatewayProcess } from '../helpers/gateway-process.js';
 
 const TOKEN = 'live-test-admin-token-0123456789';
 const IDS = ['notify', 'heal', 'cas', 'ramp', 'ship', 'files', 'restart'] as const;
@@ -193,10 +193,20 @@ describe('two gateways, one Redis', () => {
         (e) => e.traffic === 50,
       );
       const appliedAt = Date.now();
-      const before = samples.length;
+      // Until every user was answered for a request sent after the change (a sample count alone is not
+      // enough: the 12 clients' requests interleave, so some users may not have come round yet).
+      const seenAfter = new Set<string>();
+      let scanned = 0;
       await waitFor(
-        async () => samples.length,
-        (n) => n >= before + USERS.length,
+        async () => {
+          for (; scanned < samples.length; scanned++) {
+            const s = samples[scanned]!;
+            if (s.sentAt > appliedAt) seenAfter.add(s.user);
+          }
+          return seenAfter.size;
+        },
+        (n) => n === USERS.length,
+        20_000,
       );
       stop = true;
       await load;

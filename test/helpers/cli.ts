@@ -5,11 +5,17 @@ import { fileURLToPath } from 'node:url';
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const ENTRY = `import('./src/cli/main.ts').then((m) => m.main(process.argv.slice(1))).then((c) => { if (typeof c === 'number') process.exitCode = c; })`;
 
-export function spawnCli(args: string[], env: Record<string, string> = {}): ChildProcess {
+/** `detached`: the child leads its own process group, so a test can signal it and its workers at once. */
+export function spawnCli(
+  args: string[],
+  env: Record<string, string> = {},
+  options: { detached?: boolean } = {},
+): ChildProcess {
   return spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', ENTRY, '--', ...args], {
     cwd: ROOT,
     env: { ...process.env, ABGATE_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: options.detached ?? false,
   });
 }
 

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Report } from '../../src/reports/build-report.js';
 import { apiExperiment, testApp } from '../helpers/app.js';
+import { csvRecords } from '../reports/csv-parse.js';
 
 async function seeded(settings = {}) {
   const t = await testApp([apiExperiment({ description: 'a <b>bold</b> test' })], settings);
@@ -78,14 +79,9 @@ describe('reports', () => {
     const json = (await (await app.request('/api/v1/experiments/exp/report')).json()) as Report;
     const csvRes = await app.request('/api/v1/experiments/exp/report?format=csv');
     expect(csvRes.headers.get('content-type')).toContain('text/csv');
-    const [header, ...rows] = (await csvRes.text()).trim().split('\r\n');
-    const cols = header!.split(',');
+    const rows = csvRecords(await csvRes.text());
     expect(rows).toHaveLength(8); // (2 metrics + 2 built-in guardrails) × 2 arms
-    const row = Object.fromEntries(
-      rows
-        .map((r) => r.split(','))
-        .map((cells) => [`${cells[1]}/${cells[3]}`, Object.fromEntries(cols.map((c, i) => [c, cells[i]]))]),
-    );
+    const row = Object.fromEntries(rows.map((r) => [`${r.metric}/${r.arm}`, r]));
     const cmp = json.metrics[0]!.comparisons[0]!;
     expect(Number(row['click/treatment']!.p_value)).toBe(cmp.p_value);
     expect(Number(row['click/treatment']!.relative_lift_ci_low)).toBe(cmp.relative_lift_ci![0]);
@@ -113,16 +109,21 @@ describe('reports', () => {
 
   it('requires the bearer token when ABGATE_API_TOKEN is set, and only there', async () => {
     const { app, post } = await seeded({ apiToken: 's3cret-0123456789abcdef' });
+    // A browser without a token is sent to the login form (reports-login.security.test.ts).
+    expect((await app.request('/reports/exp')).status).toBe(303);
     for (const path of [
       '/api/v1/experiments',
       '/api/v1/experiments/exp',
       '/api/v1/experiments/exp/report',
       '/reports/exp',
     ]) {
-      const none = await app.request(path);
-      expect(none.status, path).toBe(401);
-      const body = (await none.json()) as { error: { code: string } };
-      expect(body.error.code).toBe('unauthorized');
+      if (path.startsWith('/api/')) {
+        const none = await app.request(path);
+        expect(none.status, path).toBe(401);
+        expect(none.headers.get('www-authenticate')).toBe('Bearer realm="abgate"');
+        const body = (await none.json()) as { error: { code: string } };
+        expect(body.error.code).toBe('unauthorized');
+      }
       const wrong = await app.request(path, { headers: { authorization: 'Bearer nope' } });
       expect(wrong.status).toBe(401);
       const right = await app.request(path, { headers: { authorization: 'Bearer s3cret-0123456789abcdef' } });

@@ -1,178 +1,27 @@
 // RedisEventStore through real redis-server outages (frozen, killed, down across a restart): exactly once.
-//
-// Each test feeds the same events to MemoryEventStore, the oracle, and compares every aggregate.
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { MemoryEventStore } from '../../src/store/memory-event-store.js';
-import { RedisEventStore, type RedisEventStoreOptions } from '../../src/store/redis/redis-event-store.js';
+// The scenarios are in store-outage.suite.ts (shared with the Redis Cluster run); the volume test is here.
+import { afterAll, describe, expect, it } from 'vitest';
 import { RedisServer } from '../setup/redis-server.js';
 import { useSharedRedis } from '../setup/shared-redis.js';
 import { seededRandom } from '../store/seeded-random.js';
-import { Traffic, expectSameCounts } from '../store/traffic.js';
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { describeStoreOutages, openStore, tempDir } from './store-outage.suite.js';
 
 const servers: RedisServer[] = [];
-const stores: RedisEventStore[] = [];
-const dirs: string[] = [];
 
-afterEach(async () => {
-  await Promise.all(stores.splice(0).map((s) => s.close()));
-});
 afterAll(async () => {
   await Promise.all(servers.splice(0).map((s) => s.dispose()));
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-async function ownServer(): Promise<RedisServer> {
+describeStoreOutages('RedisEventStore through outages', async () => {
   const server = await RedisServer.start({ appendOnly: true });
   servers.push(server);
-  return server;
-}
-
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'abgate-journal-'));
-  dirs.push(dir);
-  return dir;
-}
-
-/** A store tuned to notice outages quickly. */
-function openStore(options: RedisEventStoreOptions): RedisEventStore {
-  const store = new RedisEventStore({
-    keyPrefix: 'outage',
-    commandTimeoutMs: 300,
-    healthCheckIntervalMs: 100,
-    reconnectMaxDelayMs: 200,
-    outcomeWaitMs: 200,
-    ...options,
-  });
-  stores.push(store);
-  return store;
-}
-
-/** Samples `connected` until stopped; tells whether the store ever saw itself disconnected. */
-function watchConnected(store: RedisEventStore): () => boolean {
-  let sawDown = false;
-  const timer = setInterval(() => {
-    if (!store.status().connected) sawDown = true;
-  }, 20);
-  return () => {
-    clearInterval(timer);
-    return sawDown;
+  return {
+    connection: () => ({ url: server.url }),
+    freeze: () => server.freeze(),
+    thaw: () => server.thaw(),
+    kill: () => server.kill(),
+    restart: () => server.restart(),
   };
-}
-
-async function expectAllWrittenOnce(store: RedisEventStore, oracle: MemoryEventStore, traffic: Traffic) {
-  expect(await store.flush(30_000)).toBe(true);
-  const statuses = await traffic.settled();
-  expect(statuses.length).toBe(traffic.outcomes);
-  await expectSameCounts(store, oracle);
-  const status = store.status();
-  expect(status.failedEvents).toBe(0);
-  expect(status.queueDepth).toBe(0);
-  expect(status.journalBytes).toBe(0);
-}
-
-describe('RedisEventStore through outages', () => {
-  it('counts every event once when the server freezes (SIGSTOP) and thaws', async () => {
-    const server = await ownServer();
-    const journalDir = tempDir();
-    const store = openStore({ url: server.url, journalDir });
-    const oracle = new MemoryEventStore();
-    const traffic = new Traffic(1);
-    const stopWatching = watchConnected(store);
-
-    // Dense outcome requests: the batch caught in flight holds many outcomes without event_id.
-    const running = traffic.run(store, oracle, 4000, 4, 20);
-    await sleep(700);
-    server.freeze();
-    await sleep(2000);
-    expect(store.status().connected).toBe(false);
-    expect(store.status().queueDepth).toBeGreaterThan(0);
-    server.thaw();
-    await running;
-
-    expect(stopWatching()).toBe(true);
-    await expectAllWrittenOnce(store, oracle, traffic);
-    expect(store.status().errors).toBeGreaterThan(0);
-    expect(await store.close()).toEqual({ unsaved: 0 });
-    expect(readdirSync(journalDir)).toEqual(['writer.json']);
-  });
-
-  it('counts every event once when the server is killed (SIGKILL) and restarted', async () => {
-    const server = await ownServer();
-    const journalDir = tempDir();
-    const store = openStore({ url: server.url, journalDir });
-    const oracle = new MemoryEventStore();
-    const traffic = new Traffic(2);
-
-    // Dense outcome requests: the batch caught in flight holds many outcomes without event_id.
-    const running = traffic.run(store, oracle, 4000, 1, 20);
-    await sleep(700);
-    await server.kill();
-    await sleep(1500);
-    expect(store.status().connected).toBe(false);
-    await server.restart();
-    await running;
-
-    await expectAllWrittenOnce(store, oracle, traffic);
-    expect(await store.close()).toEqual({ unsaved: 0 });
-    expect(readdirSync(journalDir)).toEqual(['writer.json']);
-  });
-
-  it('counts every event once when killed mid-stream while events keep arriving and spill to the journal', async () => {
-    const server = await ownServer();
-    const journalDir = tempDir();
-    const store = openStore({ url: server.url, journalDir, queueLimit: 50, batchSize: 100 });
-    const oracle = new MemoryEventStore();
-    const traffic = new Traffic(4);
-
-    // No flush before the kill: batches are in flight (applied or not, unacknowledged) when Redis dies.
-    const running = traffic.run(store, oracle, 4000, 2, 10);
-    await sleep(500);
-    await server.kill();
-    await sleep(1500);
-    expect(store.status().connected).toBe(false);
-    expect(store.status().journalBytes).toBeGreaterThan(0);
-    await server.restart(); // AOF with appendfsync always: what Redis acknowledged survived
-    await running;
-
-    await expectAllWrittenOnce(store, oracle, traffic);
-    expect(store.status().replayedEvents).toBeGreaterThan(0);
-    expect(await store.close()).toEqual({ unsaved: 0 });
-    expect(readdirSync(journalDir)).toEqual(['writer.json']);
-  });
-
-  it('journals past queueLimit, survives a gateway restart while Redis is down, and replays in order', async () => {
-    const server = await ownServer();
-    const journalDir = tempDir();
-    const oracle = new MemoryEventStore();
-    const traffic = new Traffic(3);
-
-    const first = openStore({ url: server.url, journalDir, queueLimit: 50 });
-    await traffic.run(first, oracle, 300);
-    expect(await first.flush(10_000)).toBe(true);
-    await server.kill();
-    for (let i = 0; i < 400; i++) await traffic.tick(first, oracle); // 2,400 events while Redis is down
-    expect(first.status().journalBytes).toBeGreaterThan(0);
-    expect(await first.close()).toEqual({ unsaved: 0 });
-    const left = readdirSync(journalDir);
-    expect(left.filter((f) => f.endsWith('.log')).length).toBeGreaterThan(0);
-
-    // The gateway comes back before Redis does: the slot's next run replays the old journal first and
-    // keeps journaling behind it.
-    const second = openStore({ url: server.url, journalDir, queueLimit: 50 });
-    for (let i = 0; i < 100; i++) await traffic.tick(second, oracle);
-    await server.restart();
-    await traffic.run(second, oracle, 300);
-
-    await expectAllWrittenOnce(second, oracle, traffic);
-    expect(second.status().replayedEvents).toBeGreaterThan(2000);
-    expect(await second.close()).toEqual({ unsaved: 0 });
-    expect(readdirSync(journalDir)).toEqual(['writer.json']);
-  });
 });
 
 describe('RedisEventStore at volume', () => {

@@ -23,6 +23,15 @@ describe('ExposureCache', () => {
     expect(c.seen('f', 1, 'u', 'a')).toBe(true);
   });
 
+  it('forgets everything on clear(), in both generations', () => {
+    const c = new ExposureCache(4); // a generation turns over every 2 entries
+    for (const u of ['a', 'b', 'c']) c.seen('e', 1, u, 'x');
+    expect(c.size).toBe(3);
+    c.clear();
+    expect(c.size).toBe(0);
+    for (const u of ['a', 'b', 'c']) expect(c.seen('e', 1, u, 'x')).toBe(false);
+  });
+
   it('stays within its bound and keeps the users seen most recently', () => {
     const c = new ExposureCache(1_000);
     for (let i = 0; i < 10_000; i++) {

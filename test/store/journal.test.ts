@@ -66,7 +66,7 @@ function faultyFs(): JournalFs & { shortWrites: boolean; full: boolean; writes: 
     shortWrites: false,
     full: false,
     writes: 0,
-    async write(fd: number, buffer: Buffer, offset: number, length: number) {
+    write(fd: number, buffer: Buffer, offset: number, length: number) {
       fs.writes += 1;
       if (fs.full) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
       // A short write of a few bytes, often mid-line: the journal must continue at that exact byte.
@@ -187,6 +187,62 @@ describe('Journal', () => {
     expect(results.every(Boolean)).toBe(true);
     expect(fsyncs).toBeGreaterThan(0);
     expect(fsyncs).toBeLessThan(10);
+  });
+
+  it('has a line in the file before the next task runs, even while an fsync hangs', async () => {
+    const dir = tempDir();
+    let release: () => void = () => {};
+    let hung = 0;
+    let slow = true;
+    const fs: JournalFs = {
+      ...nodeJournalFs,
+      // An fsync that takes as long as the test wants (a slow disk): writes must not queue behind it.
+      fsync: async (fd) => {
+        if (slow) {
+          hung += 1;
+          await new Promise<void>((r) => (release = r));
+        }
+        await nodeJournalFs.fsync(fd);
+      },
+    };
+    const j = open(dir, { fs, fsyncIntervalMs: 1 });
+    const fileText = () => readFileSync(join(dir, segmentName(j.identity.generation, 0)), 'utf8');
+    j.append(1);
+    const durable = j.whenDurable(0, 5000);
+    await new Promise((r) => setImmediate(r));
+    expect(fileText()).toBe('{"n":1}\n');
+    await until(() => hung === 1);
+    // The fsync is in progress; what is appended now reaches the file all the same, within the task.
+    j.append(2);
+    j.append(3);
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(fileText()).toBe('{"n":1}\n{"n":2}\n{"n":3}\n');
+    release();
+    expect(await durable).toBe(true);
+    const later = j.whenDurable(2, 5000);
+    await until(() => hung === 2);
+    slow = false;
+    release();
+    expect(await later).toBe(true);
+  });
+
+  it('keeps fsyncing under a steady stream of appends (no waiter starves)', async () => {
+    const j = open(tempDir(), { fsyncIntervalMs: 5 });
+    let stop = false;
+    let n = 0;
+    const feed = (async () => {
+      while (!stop) {
+        j.append(n++);
+        await new Promise((r) => setImmediate(r));
+      }
+    })();
+    await until(() => n > 50);
+    const seq = j.append(-1);
+    const ok = await j.whenDurable(seq, 3000);
+    stop = true;
+    await feed;
+    expect(ok).toBe(true);
   });
 
   it('skips a torn last line and corrupt lines of an earlier run, counting them', async () => {

@@ -1,4 +1,5 @@
 // Benjamini–Hochberg step-up adjustment of a family of p-values (false discovery rate).
+import { rankedFamily } from './ranked-family.js';
 
 /**
  * BH-adjusted p-values ("q-values"), in input order. Null entries are not part of the family (m
@@ -9,10 +10,7 @@
  * (PRDS), which covers arms compared with a shared control.
  */
 export function benjaminiHochbergAdjust(pValues: readonly (number | null)[]): (number | null)[] {
-  const present = pValues
-    .map((p, index) => ({ p, index }))
-    .filter((e): e is { p: number; index: number } => e.p !== null && Number.isFinite(e.p))
-    .sort((a, b) => a.p - b.p || a.index - b.index);
+  const present = rankedFamily(pValues);
   const m = present.length;
   const adjusted: (number | null)[] = pValues.map(() => null);
   let running = 1;

@@ -1,4 +1,5 @@
 // Holm–Bonferroni step-down adjustment of a family of p-values.
+import { rankedFamily } from './ranked-family.js';
 
 /**
  * Holm-adjusted p-values, in input order. Null entries are not part of the family (m counts only
@@ -6,10 +7,7 @@
  * min(1, max_{j ≤ i} (m − j + 1)·p_(j)), which is monotone and never below the raw p-value.
  */
 export function holmAdjust(pValues: readonly (number | null)[]): (number | null)[] {
-  const present = pValues
-    .map((p, index) => ({ p, index }))
-    .filter((e): e is { p: number; index: number } => e.p !== null && Number.isFinite(e.p))
-    .sort((a, b) => a.p - b.p || a.index - b.index);
+  const present = rankedFamily(pValues);
   const m = present.length;
   const adjusted: (number | null)[] = pValues.map(() => null);
   let running = 0;

@@ -70,6 +70,11 @@ export interface MetricInput {
   guardrail?: GuardrailLimits;
   /** Keyed by arm name: MomentSums (binomial, continuous) or RatioSums (ratio); a missing arm had no events. */
   arms: Record<string, MomentSums | RatioSums>;
+  /**
+   * Per arm, the users the metric is averaged over when they are not all the exposed users: a user
+   * without a value is then not a 0 (the gateway's latency of users it has measured). @default exposures
+   */
+  units?: Record<string, number>;
 }
 
 export interface AnalysisInput {

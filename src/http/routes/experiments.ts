@@ -9,6 +9,7 @@ import type { Services } from '../../services.js';
 import type { AppEnv } from '../env.js';
 import type { ExperimentDefinition } from '../../config/experiment-schema.js';
 import { redactUrl } from '../../security/redact-url.js';
+import { rolloutView } from '../../control/rollout-view.js';
 
 export function findExperiment(services: Services, id: string): CompiledExperiment {
   const exp = services.catalog.byId.get(id);
@@ -45,10 +46,17 @@ export async function reportOf(services: Services, id: string, phase?: string): 
     );
   }
   try {
-    return await buildReport(input.definition, services.store, services.now, {
+    const report = await buildReport(input.definition, services.store, services.now, {
       phase: input.phase,
       state: input.state,
     });
+    if (exp.definition.rollout && input.phase === exp.phase) {
+      // The canary's progress is shown when its store answers; the report itself never waits on it.
+      const status = await services.rollouts.status(id).catch(() => undefined);
+      const rollout = status && rolloutView(exp, report, status.progress, status.driver);
+      if (rollout) report.rollout = rollout;
+    }
+    return report;
   } catch (err) {
     throw new ApiError(
       'store_unavailable',

@@ -6,7 +6,6 @@ import {
   fsync,
   fsyncSync,
   mkdirSync,
-  open,
   openSync,
   readdirSync,
   readFileSync,
@@ -14,15 +13,18 @@ import {
   renameSync,
   statSync,
   unlinkSync,
-  write,
+  writeSync,
   writeFileSync,
 } from 'node:fs';
 
 export interface JournalFs {
   /** Opens for appending (O_APPEND | O_CREAT). */
-  openAppend(path: string): Promise<number>;
-  /** Writes from `buffer[offset…]`; may write fewer bytes than asked (a short write). */
-  write(fd: number, buffer: Buffer, offset: number, length: number): Promise<number>;
+  openAppend(path: string): number;
+  /**
+   * Writes from `buffer[offset…]` synchronously (into the page cache: about 1.5 µs for a line, where an
+   * asynchronous write costs ~30 µs of CPU); may write fewer bytes than asked (a short write).
+   */
+  write(fd: number, buffer: Buffer, offset: number, length: number): number;
   fsync(fd: number): Promise<void>;
   close(fd: number): Promise<void>;
   /** Synchronous reads, for replay. */
@@ -41,15 +43,9 @@ export interface JournalFs {
   syncDir(dir: string): void;
 }
 
-const done =
-  <T>(resolve: (v: T) => void, reject: (e: Error) => void) =>
-  (err: NodeJS.ErrnoException | null, value: T) =>
-    err ? reject(err) : resolve(value);
-
 export const nodeJournalFs: JournalFs = {
-  openAppend: (path) => new Promise((resolve, reject) => open(path, 'a', done(resolve, reject))),
-  write: (fd, buffer, offset, length) =>
-    new Promise((resolve, reject) => write(fd, buffer, offset, length, null, done(resolve, reject))),
+  openAppend: (path) => openSync(path, 'a'),
+  write: (fd, buffer, offset, length) => writeSync(fd, buffer, offset, length),
   fsync: (fd) => new Promise((resolve, reject) => fsync(fd, (err) => (err ? reject(err) : resolve()))),
   close: (fd) => new Promise((resolve, reject) => close(fd, (err) => (err ? reject(err) : resolve()))),
   openRead: (path) => openSync(path, 'r'),

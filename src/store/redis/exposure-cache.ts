@@ -1,6 +1,8 @@
 // Skips exposure writes that cannot change anything: a user this process already sent in the same arm of
-// the same experiment phase (first exposure wins in Redis, so a repeat is a no-op there). A bounded LRU.
-// Forgotten per experiment when Redis lost that experiment's keys, so returning users are exposed again.
+// the same experiment phase (first exposure wins in Redis, so a repeat is a no-op there). Bounded.
+// Forgotten per experiment when Redis lost that experiment's keys, and entirely whenever the connection
+// closes (a Redis restarted without persistence or failed over may be noticed late, or never by the
+// epoch: the users cached before would never be exposed again), so returning users are exposed again.
 
 export class ExposureCache {
   /**
@@ -44,6 +46,12 @@ export class ExposureCache {
   /** Forgets every user of `experiment` (its data was lost in Redis). O(1). */
   forget(experiment: string): void {
     this.generations.set(experiment, (this.generations.get(experiment) ?? 0) + 1);
+  }
+
+  /** Forgets everything (the connection closed: whatever Redis comes back may have lost it). */
+  clear(): void {
+    this.current.clear();
+    this.previous.clear();
   }
 
   get size(): number {

@@ -41,7 +41,7 @@ export interface RedisEventStoreOptions {
   maxAttempts?: number;
   /** Replicas that must confirm a batch (WAIT) before the journal forgets it; 0: the primary's answer. @default 0 */
   waitReplicas?: number;
-  /** Longest WAIT for those replicas, ms. @default 1000 */
+  /** Longest WAIT for those replicas, ms; below commandTimeoutMs, so the command does not time out first. @default commandTimeoutMs / 2 */
   waitTimeoutMs?: number;
   /** Group-commit period of the journal, ms. @default 20 */
   fsyncIntervalMs?: number;
@@ -71,6 +71,18 @@ function int(name: string, value: number, min = 1): number {
 }
 
 export function resolveOptions(o: RedisEventStoreOptions): ResolvedOptions {
+  const commandTimeoutMs = int('commandTimeoutMs', o.commandTimeoutMs ?? 1000);
+  const waitReplicas = int('waitReplicas', o.waitReplicas ?? D.redisWaitReplicas, 0);
+  const waitTimeoutMs = int(
+    'waitTimeoutMs',
+    o.waitTimeoutMs ?? Math.max(1, Math.floor(commandTimeoutMs / 2)),
+  );
+  if (waitReplicas > 0 && waitTimeoutMs >= commandTimeoutMs) {
+    // WAIT blocks the connection: a WAIT as long as the command timeout would time out instead of answering.
+    throw new RangeError(
+      `waitTimeoutMs (${waitTimeoutMs}) must be below commandTimeoutMs (${commandTimeoutMs}) when waitReplicas > 0`,
+    );
+  }
   return {
     journalDir: o.journalDir,
     url: o.url,
@@ -89,13 +101,13 @@ export function resolveOptions(o: RedisEventStoreOptions): ResolvedOptions {
     batchSize: int('batchSize', o.batchSize ?? 1000),
     outcomeWaitMs: int('outcomeWaitMs', o.outcomeWaitMs ?? 2000, 0),
     durableWaitMs: int('durableWaitMs', o.durableWaitMs ?? 5000, 0),
-    commandTimeoutMs: int('commandTimeoutMs', o.commandTimeoutMs ?? 1000),
+    commandTimeoutMs,
     healthCheckIntervalMs: int('healthCheckIntervalMs', o.healthCheckIntervalMs ?? 1000, 0),
     reconnectMaxDelayMs: int('reconnectMaxDelayMs', o.reconnectMaxDelayMs ?? 2000),
     closeTimeoutMs: int('closeTimeoutMs', o.closeTimeoutMs ?? 5000, 0),
     maxAttempts: int('maxAttempts', o.maxAttempts ?? 3),
-    waitReplicas: int('waitReplicas', o.waitReplicas ?? D.redisWaitReplicas, 0),
-    waitTimeoutMs: int('waitTimeoutMs', o.waitTimeoutMs ?? 1000),
+    waitReplicas,
+    waitTimeoutMs,
     fsyncIntervalMs: int('fsyncIntervalMs', o.fsyncIntervalMs ?? D.journalFsyncMs),
     exposureCacheSize: int('exposureCacheSize', o.exposureCacheSize ?? 100_000, 0),
     sweepIntervalMs: int('sweepIntervalMs', o.sweepIntervalMs ?? 1000),

@@ -113,14 +113,16 @@ export class RedisEventStore implements EventStore {
         commandTimeoutMs: this.o.commandTimeoutMs,
         reconnectMaxDelayMs: this.o.reconnectMaxDelayMs,
       });
-    this.client.on('ready', () => {
-      if (!this.ready) this.o.onStateChange(true);
-      this.ready = true;
-      this.failuresInRow = 0;
-      this.notify();
-      this.kick();
+    this.client.on('ready', () => this.recovered());
+    // A Redis Cluster that replaced a failed master emits no 'ready' (the client as a whole stayed ready),
+    // only new nodes: resume writing at once rather than after the back-off.
+    this.client.on('+node', () => {
+      if (this.client.status === 'ready') this.recovered();
     });
     this.client.on('close', () => {
+      // The server that comes back may have lost data (no persistence, failover): the epoch would tell,
+      // but only at the next write of each experiment; exposures skipped until then would be lost for good.
+      this.cache.clear();
       if (this.ready && !this.stopped) this.o.onStateChange(false);
       this.ready = false;
       this.everFailed = true;
@@ -395,6 +397,18 @@ export class RedisEventStore implements EventStore {
     }
   }
 
+  /** The connection works again: forget the back-off and write what waits. */
+  private recovered(): void {
+    if (this.stopped) return;
+    if (!this.ready) this.o.onStateChange(true);
+    this.ready = true;
+    this.failuresInRow = 0;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    this.notify();
+    this.kick();
+  }
+
   private retrySoon(): void {
     if (this.retryTimer || this.stopped) return;
     const delay = Math.min(RETRY_MS * 2 ** Math.max(0, this.failuresInRow - 1), MAX_RETRY_MS);
@@ -553,11 +567,19 @@ export class RedisEventStore implements EventStore {
   }
 
   private checkHealth(): void {
-    if (!this.ready || this.draining || this.stopped) return;
-    this.client.ping().catch((err: unknown) => {
-      this.report(err);
-      if (err instanceof Error && /timed out/i.test(err.message)) this.lost();
-    });
+    if (this.draining || this.stopped) return;
+    // Not ready while the client is: a cluster whose failed master was replaced says so by no event.
+    if (!this.ready && this.client.status !== 'ready') return;
+    this.client.ping().then(
+      () => {
+        // Usable again, and a paused write loop need not wait out its back-off.
+        if (!this.ready || this.retryTimer) this.recovered();
+      },
+      (err: unknown) => {
+        this.report(err);
+        if (err instanceof Error && /timed out/i.test(err.message)) this.lost();
+      },
+    );
   }
 
   /**

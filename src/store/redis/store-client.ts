@@ -26,7 +26,8 @@ export interface StoreRedis {
   hgetall(key: string): Promise<Record<string, string>>;
   hlen(key: string): Promise<number>;
   ping(): Promise<unknown>;
-  on(event: 'ready' | 'close' | 'error' | 'end', listener: (...args: unknown[]) => void): unknown;
+  /** '+node': a Redis Cluster connected to a new node (a replica promoted, a node added). */
+  on(event: 'ready' | 'close' | 'error' | 'end' | '+node', listener: (...args: unknown[]) => void): unknown;
   /** With `reconnect`, drops the connection(s) and dials again. */
   disconnect(reconnect?: boolean): void;
   quit(): Promise<unknown>;
