@@ -496,12 +496,13 @@ export class RedisEventStore implements EventStore {
     if (result.failure) {
       const failure = result.failure;
       const isolated = this.isolateLeft > 0;
-      this.report(failure);
+      const relearned = learned && undeclaredKeysOf(failure) !== undefined;
+      if (!relearned) this.report(failure);
       if (isEventFault(failure)) {
         // The data of an event in the failed call is refused: find it by sending one event at a time.
         if (isolated) giveUp = ++items[result.done]!.attempts >= this.o.maxAttempts;
         else this.isolateLeft = items.length - result.done;
-      } else if (learned && undeclaredKeysOf(failure)) {
+      } else if (relearned) {
         // The call wrote nothing and named keys it must also declare: planned again with them at once.
       } else {
         // A server condition (MISCONF, READONLY, OOM, CLUSTERDOWN, a timeout…): never the event's fault.
