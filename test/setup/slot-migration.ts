@@ -19,7 +19,6 @@ export class SlotMigration {
     readonly slot: number,
     readonly from: number,
     readonly to: number,
-    private readonly fromId: string,
     private readonly toId: string,
   ) {}
 
@@ -30,7 +29,7 @@ export class SlotMigration {
     const toId = String(await onNode(to, (c) => c.cluster('MYID')));
     await onNode(to, (c) => c.cluster('SETSLOT', slot, 'IMPORTING', fromId));
     await onNode(from, (c) => c.cluster('SETSLOT', slot, 'MIGRATING', toId));
-    return new SlotMigration(slot, from, to, fromId, toId);
+    return new SlotMigration(slot, from, to, toId);
   }
 
   /** Keys of the slot still on the source master. */
@@ -49,7 +48,8 @@ export class SlotMigration {
    * the target on the target, the source and every other master in `masters`.
    */
   async finish(masters: readonly number[]): Promise<void> {
-    for (let keys = await this.keysLeft(); keys.length > 0; keys = await this.keysLeft()) await this.move(keys);
+    for (let keys = await this.keysLeft(); keys.length > 0; keys = await this.keysLeft())
+      await this.move(keys);
     await onNode(this.to, (c) => c.cluster('SETSLOT', this.slot, 'NODE', this.toId));
     await onNode(this.from, (c) => c.cluster('SETSLOT', this.slot, 'NODE', this.toId));
     for (const port of masters.filter((p) => p !== this.from && p !== this.to)) {
