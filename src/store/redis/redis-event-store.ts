@@ -562,13 +562,7 @@ export class RedisEventStore implements EventStore {
         .call('WAIT', this.o.waitReplicas, this.o.waitTimeoutMs)
         .exec();
       const [applied, waited] = replies ?? [];
-      if (applied?.[0]) {
-        // ioredis follows a redirection in a pipeline only when every command got it (WAIT did not):
-        // after a slot moved (resharding), learn where it went so the next attempt goes there.
-        if (/^MOVED /.test(applied[0].message)) this.client.refreshSlotsCache?.();
-        return { error: applied[0] };
-      }
-      if (!applied) return { error: new Error('no reply') };
+      if (!applied || applied[0]) return { error: applied?.[0] ?? new Error('no reply') };
       if (!waited || waited[0]) return { error: waited?.[0] ?? new Error('no WAIT reply') };
       if (Number(waited[1]) < this.o.waitReplicas) {
         return {

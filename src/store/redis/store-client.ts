@@ -23,8 +23,6 @@ export interface StoreRedis {
   readonly status: string;
   abgateApply(numberOfKeys: number, ...keysAndArgs: RedisArg[]): Promise<unknown>;
   abgateSweep(numberOfKeys: number, ...keysAndArgs: RedisArg[]): Promise<unknown>;
-  /** Redis Cluster only: re-reads which node serves which slot (after a MOVED a pipeline did not follow). */
-  refreshSlotsCache?(): void;
   pipeline(): StorePipeline;
   hmget(key: string, ...fields: string[]): Promise<(string | null)[]>;
   hgetall(key: string): Promise<Record<string, string>>;
