@@ -56,6 +56,7 @@ export function createGateway(services: Services, options: GatewayOptions = {}):
     observe: services.observe,
     forcedArms: forcedArmPolicy(services.settings),
     guardrails: services.guardrails,
+    shadows: services.shadows,
   });
 
   const { requestTimeoutMs } = services.settings;

@@ -15,6 +15,8 @@ import { registerRolloutMetrics } from './control/rollout-metrics.js';
 import { MemoryRolloutStore, type RolloutStore } from './control/rollout-store.js';
 import { createRedisRolloutStore } from './control/rollout-redis-store.js';
 import { GuardrailCoalescer } from './gateway/guardrail-coalescer.js';
+import { ShadowMirror } from './gateway/shadow-mirror.js';
+import { registerShadowMetrics } from './telemetry/shadow-metrics.js';
 import { defaultRequestId, type RequestIdGenerator } from './gateway/request-id.js';
 import { UpstreamPools, type Upstreams } from './proxy/upstream-pools.js';
 import type { CloseResult, EventStore } from './store/event-store.js';
@@ -36,6 +38,8 @@ export interface Services {
   /** The gateway's per-user guardrail measurements on their way to the store (flushed periodically). */
   readonly guardrails: GuardrailCoalescer;
   readonly upstreams: Upstreams;
+  /** Copies requests to shadow arms. */
+  readonly shadows: ShadowMirror;
   /** Drives the automated canaries (`rollout:`) whose lease this gateway holds. */
   readonly rollouts: RolloutDriver;
   readonly metrics: GatewayMetrics;
@@ -144,6 +148,13 @@ export async function createServices(
     sampleRate: settings.logSampleRate,
     random: overrides.random ?? Math.random,
   });
+  const upstreams = overrides.upstreams ?? new UpstreamPools();
+  const shadows = new ShadowMirror({
+    metrics: registerShadowMetrics(metrics.registry),
+    concurrency: settings.shadowConcurrency,
+    compareRate: settings.shadowCompareRate,
+    ...(overrides.random ? { random: overrides.random } : {}),
+  });
   return {
     settings,
     registry,
@@ -152,7 +163,8 @@ export async function createServices(
     },
     store,
     guardrails: new GuardrailCoalescer(store, { flushMs: settings.guardrailFlushMs, now }),
-    upstreams: overrides.upstreams ?? new UpstreamPools(),
+    upstreams,
+    shadows,
     rollouts,
     metrics,
     logger,
@@ -166,10 +178,11 @@ export async function createServices(
 }
 
 function createRolloutStore(settings: Settings, logger: Logger, now: () => number): RolloutStore {
-  if (!settings.redisUrl) return new MemoryRolloutStore(now);
+  if (!settings.redisUrl && !settings.redisCluster) return new MemoryRolloutStore(now);
   // The live state's Redis: the lease and progress keys carry the experiment's hash tag.
   return createRedisRolloutStore({
     url: settings.redisUrl,
+    clusterNodes: settings.redisCluster,
     onError: (err) => logger.debug({ err }, 'rollout store error'),
   });
 }
@@ -188,7 +201,8 @@ function createLiveBackend(settings: Settings, logger: Logger): LiveStateBackend
       if (text === last && at - lastAt < 60_000) return;
       last = text;
       lastAt = at;
-      logger.warn({ err }, 'live state store error');
+      // An unreachable store is expected operation: its message, not a stack, once a minute at most.
+      logger.warn({ error: text }, 'live state store error');
     },
   });
 }
@@ -205,6 +219,7 @@ export async function closeServices(services: Services): Promise<CloseResult> {
   await services.registry.close();
   const result = await services.store.close();
   await services.upstreams.close();
+  await services.shadows.close();
   services.logger.flush();
   return result;
 }

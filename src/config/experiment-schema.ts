@@ -82,13 +82,21 @@ export const unitSchema = z.union([
 
 export const armSchema = z.strictObject({
   name: slug,
-  weight: z.number().positive().finite().default(1),
+  /** Share of the users; a shadow arm gets none (0 or absent). @default 1 */
+  weight: z.number().nonnegative().finite().optional(),
   upstream: upstreamUrl,
   control: z.boolean().optional(),
   /** Per-arm upstream timeout. @default 10000 */
   timeout_ms: z.number().int().positive().max(600_000).default(10_000),
   /** Retry once on control when this arm fails (connect error, timeout, 5xx). */
   fallback: z.literal('control').optional(),
+  /**
+   * A shadow arm gets no users: it receives a copy of each request of the arms it shadows, after the
+   * served answer started, and its answer is only measured (never returned, never waited for).
+   */
+  shadow: z.boolean().optional(),
+  /** Shadow arms only: the arms whose requests it mirrors. @default every arm that is not a shadow */
+  shadows: z.array(slug).min(1).optional(),
   description: z.string().optional(),
 });
 
@@ -261,10 +269,13 @@ export const experimentSchema = z
       ctx.addIssue({ code: 'custom', path: ['winner'], message: 'required with status concluded' });
     } else if (exp.winner !== undefined && exp.status !== 'concluded') {
       ctx.addIssue({ code: 'custom', path: ['winner'], message: 'only goes with status concluded' });
-    } else if (exp.winner !== undefined && !names.has(exp.winner)) {
+    } else if (
+      exp.winner !== undefined &&
+      (!names.has(exp.winner) || exp.arms.some((a) => a.name === exp.winner && a.shadow === true))
+    ) {
       ctx.addIssue({ code: 'custom', path: ['winner'], message: `no arm "${exp.winner}"` });
     }
-    const controls = exp.arms.filter((a) => a.control === true);
+    const controls = exp.arms.filter((a) => a.control === true && a.shadow !== true);
     if (controls.length > 1) {
       ctx.addIssue({ code: 'custom', path: ['arms'], message: 'only one arm may be marked control: true' });
     }
@@ -277,14 +288,67 @@ export const experimentSchema = z
         });
       }
     });
+    const served = exp.arms.filter((a) => a.shadow !== true);
+    exp.arms.forEach((arm, i) => {
+      const at = (field: string) => ['arms', i, field];
+      if (arm.shadow === true) {
+        if (arm.weight !== undefined && arm.weight !== 0)
+          ctx.addIssue({
+            code: 'custom',
+            path: at('weight'),
+            message: 'a shadow arm gets no users: weight 0 or none',
+          });
+        if (arm.control === true)
+          ctx.addIssue({
+            code: 'custom',
+            path: at('control'),
+            message: 'control serves users; it cannot be a shadow',
+          });
+        if (arm.fallback)
+          ctx.addIssue({
+            code: 'custom',
+            path: at('fallback'),
+            message: 'a shadow arm never answers a client: no fallback',
+          });
+        for (const name of arm.shadows ?? []) {
+          if (!served.some((a) => a.name === name))
+            ctx.addIssue({
+              code: 'custom',
+              path: at('shadows'),
+              message: `"${name}" is not an arm that serves users`,
+            });
+        }
+      } else {
+        if (arm.shadows !== undefined)
+          ctx.addIssue({
+            code: 'custom',
+            path: at('shadows'),
+            message: 'only for shadow arms (shadow: true)',
+          });
+        if (arm.weight === 0)
+          ctx.addIssue({
+            code: 'custom',
+            path: at('weight'),
+            message: 'must be above 0 (only shadow arms have none)',
+          });
+      }
+    });
+    if (served.length < 2) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['arms'],
+        message: 'needs at least two arms that serve users (not shadows)',
+      });
+    }
     try {
-      bucketRanges(exp.arms.map((a) => a.weight));
+      bucketRanges(served.map((a) => a.weight ?? 1));
     } catch (err) {
       if (!(err instanceof AllocationError)) throw err;
       ctx.addIssue({ code: 'custom', path: ['arms'], message: err.message });
     }
     if (exp.rollout) {
-      const treatments = exp.arms.filter(
+      const candidates = exp.arms.filter((a) => a.shadow !== true);
+      const treatments = candidates.filter(
         (a, i) => !(a.control === true || (controls.length === 0 && i === 0)),
       );
       if (treatments.length !== 1) {
@@ -399,17 +463,31 @@ export const experimentSchema = z
     });
   })
   .transform((exp) => {
-    const explicit = exp.arms.findIndex((a) => a.control === true);
+    // Shadow arms are kept apart: allocation, live weights and reports only ever see the served arms.
+    const served = exp.arms.filter((a) => a.shadow !== true);
+    const explicit = served.findIndex((a) => a.control === true);
     const controlIndex = explicit === -1 ? 0 : explicit;
+    const names = served.map((a) => a.name);
     return {
       ...exp,
       salt: exp.salt ?? exp.id,
-      arms: exp.arms.map((a, i) => ({ ...a, control: i === controlIndex })),
+      arms: served.map(({ shadow: _s, shadows: _m, ...a }, i) => ({
+        ...a,
+        weight: a.weight ?? 1,
+        control: i === controlIndex,
+      })),
+      shadow_arms: exp.arms
+        .filter((a) => a.shadow === true)
+        .map(({ shadow: _s, weight: _w, control: _c, fallback: _f, ...a }) => ({
+          ...a,
+          shadows: a.shadows ?? names,
+        })),
     };
   });
 
 /** An experiment definition as loaded: defaults filled in, control resolved. */
 export type ExperimentDefinition = z.output<typeof experimentSchema>;
 export type ArmDefinition = ExperimentDefinition['arms'][number];
+export type ShadowArmDefinition = ExperimentDefinition['shadow_arms'][number];
 export type MetricDefinition = ExperimentDefinition['metrics'][number];
 export type UnitSource = ExperimentDefinition['unit'];

@@ -72,6 +72,15 @@ const adminTokens = z.string().transform((raw, ctx): AdminToken[] => {
   return tokens;
 });
 
+/**
+ * The tokens of an ABGATE_ADMIN_TOKEN value, read as the gateway reads it (so a CLI given the gateway's
+ * value sends a token, not `label:token`); empty when the value is not valid.
+ */
+export function parseAdminTokens(raw: string): AdminToken[] {
+  const parsed = adminTokens.safeParse(raw);
+  return parsed.success ? parsed.data : [];
+}
+
 /** `*`, or an origin as browsers send it: scheme://host[:port], nothing after. */
 function isOrigin(value: string): boolean {
   if (value === '*') return true;
@@ -199,7 +208,7 @@ export const settingsSchema = z.object({
    * healing a missed change notification; 0 turns the check off. @default 1000
    */
   liveCheckIntervalMs: int(0, 3_600_000).default(1000),
-  // ── guardrails and canary rollouts (issue 11) ──
+  // ── guardrails, canary rollouts and shadow arms (issue 11) ──
   /**
    * ABGATE_GUARDRAIL_FLUSH_MS: how often the gateway writes its per-user guardrail measurements
    * (abgate_errors, abgate_latency_ms) to the store; each user costs one event per flush, not one per
@@ -212,6 +221,16 @@ export const settingsSchema = z.object({
    * Keep it at or below the shortest step_interval. @default 10000
    */
   rolloutLeaseMs: int(300, 600_000).default(10_000),
+  /**
+   * ABGATE_SHADOW_CONCURRENCY: most copies of requests in flight to shadow arms per process; copies
+   * past it are dropped (and counted in abgate_shadow_dropped_total). @default 64
+   */
+  shadowConcurrency: int(1, 100_000).default(64),
+  /**
+   * ABGATE_SHADOW_COMPARE_RATE: share of shadow answers whose body is compared byte for byte with the
+   * served one (abgate_shadow_compared_total{result="match"|"mismatch"}). @default 0.01
+   */
+  shadowCompareRate: z.coerce.number().min(0).max(1).default(0.01),
   // ── operator and developer surface ────────────────────────────────────────────────────────
   /**
    * ABGATE_CORS_ORIGINS: browser origins allowed to POST outcomes (comma-separated, or `*`).
@@ -268,6 +287,8 @@ export const SETTINGS_ENV: { readonly [K in keyof Settings]-?: string } = {
   liveCheckIntervalMs: 'ABGATE_LIVE_CHECK_MS',
   guardrailFlushMs: 'ABGATE_GUARDRAIL_FLUSH_MS',
   rolloutLeaseMs: 'ABGATE_ROLLOUT_LEASE_MS',
+  shadowConcurrency: 'ABGATE_SHADOW_CONCURRENCY',
+  shadowCompareRate: 'ABGATE_SHADOW_COMPARE_RATE',
   corsOrigins: 'ABGATE_CORS_ORIGINS',
   modelV1Port: 'ABGATE_MODEL_V1_PORT',
   modelV2Port: 'ABGATE_MODEL_V2_PORT',

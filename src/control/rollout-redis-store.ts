@@ -4,7 +4,8 @@
 //   <prefix>:{<id>}:rollout:state   string: JSON of the RolloutProgress
 // Taking the lease is SET NX PX; renewing it compares the holder first (a script), so a driver whose
 // lease expired and was taken by another can never extend or overwrite the new holder's.
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
+import { parseClusterNodes } from '../store/redis/store-client.js';
 import type { RolloutProgress } from '../core/rollout.js';
 import { decodeProgress, type RolloutStore } from './rollout-store.js';
 
@@ -42,7 +43,7 @@ export interface RolloutRedisCommands {
 }
 
 /** Registers the store's scripts on an ioredis `Redis` or `Cluster`. */
-export function defineRolloutCommands(client: Pick<Redis, 'defineCommand'>): void {
+export function defineRolloutCommands(client: Pick<Redis | Cluster, 'defineCommand'>): void {
   client.defineCommand('abgateRolloutRenew', { numberOfKeys: 1, lua: RENEW_SCRIPT });
   client.defineCommand('abgateRolloutRelease', { numberOfKeys: 1, lua: RELEASE_SCRIPT });
   client.defineCommand('abgateRolloutWrite', { numberOfKeys: 2, lua: WRITE_SCRIPT });
@@ -104,17 +105,22 @@ export class RedisRolloutStore implements RolloutStore {
   }
 }
 
-/** A store on its own ioredis connection to `url` (the live state's Redis). */
+/** A store on its own ioredis client of the live state's Redis: `url`, or the cluster of `clusterNodes`. */
 export function createRedisRolloutStore(settings: {
-  url: string;
+  url?: string | undefined;
+  /** Redis Cluster seed nodes, `host:port,…` (ABGATE_REDIS_CLUSTER); wins over `url`. */
+  clusterNodes?: string | undefined;
   prefix?: string;
   onError?: (err: unknown) => void;
 }): RedisRolloutStore {
-  const client = new Redis(settings.url, {
-    maxRetriesPerRequest: 1,
-    commandTimeout: 2000,
-    retryStrategy: (attempt: number) => Math.min(50 * 2 ** Math.min(attempt, 16), 2000),
-  });
+  const retry = (attempt: number) => Math.min(50 * 2 ** Math.min(attempt, 16), 2000);
+  const options = { maxRetriesPerRequest: 1, commandTimeout: 2000 };
+  const client = settings.clusterNodes
+    ? new Cluster(parseClusterNodes(settings.clusterNodes), {
+        clusterRetryStrategy: retry,
+        redisOptions: options,
+      })
+    : new Redis(settings.url ?? 'redis://127.0.0.1:6379', { ...options, retryStrategy: retry });
   defineRolloutCommands(client);
   client.on('error', settings.onError ?? (() => {}));
   return new RedisRolloutStore(client as unknown as RolloutRedisCommands, {

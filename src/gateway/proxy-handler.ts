@@ -33,6 +33,7 @@ import { sendError } from './node-response.js';
 import { requestIdFrom, type RequestIdGenerator } from './request-id.js';
 import { describeUnit, readUnitId } from './unit-id.js';
 import type { GuardrailCoalescer } from './guardrail-coalescer.js';
+import type { ShadowMirror } from './shadow-mirror.js';
 import { ALWAYS_FORCE, forcedArmRefusal, type ForcedArmPolicy } from '../security/forced-arm.js';
 import { loopError, newGatewayId, VIA_HEADER, withHop } from '../security/hops.js';
 
@@ -53,6 +54,8 @@ export interface ProxyHandlerDeps {
   readonly gatewayId?: string;
   /** Where the assigned arm's errors and latency per exposed user go (built-in guardrails). */
   readonly guardrails?: Pick<GuardrailCoalescer, 'observe'>;
+  /** Sends copies of requests to shadow arms (experiments that have some). */
+  readonly shadows?: Pick<ShadowMirror, 'wants' | 'mirror'>;
 }
 
 interface Attempt {
@@ -222,16 +225,21 @@ export class ProxyHandler {
     const headers = this.upstreamHeaders(req, exp, requestId);
     const path = match.rest + query;
     let attempt: Attempt;
+    // Shadow arms need the body again after the answer: such experiments read it whole first.
+    let copy: Buffer | null | undefined;
     try {
+      if (this.deps.shadows?.wants(def)) {
+        copy = hasNoBody(req) ? null : await readBounded(req, this.deps.maxBodyBytes);
+      }
       attempt = canFallBack
-        ? await this.withFallback(req, exp, arm, headers, path, state)
+        ? await this.withFallback(req, exp, arm, headers, path, state, copy)
         : {
             response: await this.send(
               arm,
               req.method ?? 'GET',
               headers,
               path,
-              this.streamBody(req, declared),
+              copy !== undefined ? copy : this.streamBody(req, declared),
               state,
             ),
             arm,
@@ -257,6 +265,8 @@ export class ProxyHandler {
       out['x-abgate-assigned-arm'] = arm.name;
     }
     res.writeHead(response.statusCode, out);
+    if (copy !== undefined)
+      this.deps.shadows!.mirror(def, attempt.arm.name, req.method ?? 'GET', headers, path, copy, res);
     // Straight into the response, pipeline() semantics (see dispatched-response.ts).
     response.body.pipeTo(res, (err) => {
       this.deps.observe?.({
@@ -407,9 +417,11 @@ export class ProxyHandler {
     headers: Record<string, string | string[]>,
     path: string,
     state: RequestState,
+    read?: Buffer | null,
   ): Promise<Attempt> {
     const method = req.method ?? 'GET';
-    const body = hasNoBody(req) ? null : await readBounded(req, this.deps.maxBodyBytes);
+    const body =
+      read !== undefined ? read : hasNoBody(req) ? null : await readBounded(req, this.deps.maxBodyBytes);
     try {
       const response = await this.send(arm, method, headers, path, body, state);
       if (!isRetryableStatus(response.statusCode)) return { response, arm, fallback: false };

@@ -87,11 +87,11 @@ function metricInputs(definition: ExperimentDefinition): Omit<MetricInput, 'arms
     direction: 'decrease' as const,
     mde: 0.05,
     guardrail: limitsOf(definition, m.name) ?? {},
+    // The gateway averages over the users it measured: one not measured yet is not a 0 ms latency.
+    perMeasuredUser: true,
   }));
   return [...own, ...builtIn];
 }
-
-const BUILT_IN_NAMES: ReadonlySet<string> = new Set(builtInGuardrailMetrics().map((m) => m.name));
 
 function sumsOf(arm: ArmAggregate | undefined, metric: Omit<MetricInput, 'arms'>) {
   if (metric.type === 'ratio') return arm?.ratios[metric.name] ?? ZERO_RATIO;
@@ -131,15 +131,6 @@ export async function buildReport(
     metrics: metrics.map((m) => ({
       ...m,
       arms: Object.fromEntries(definition.arms.map((a) => [a.name, sumsOf(byArm.get(a.name), m)])),
-      // The gateway's own measurements average over the users it measured (a user whose requests
-      // were not measured yet is not a 0 ms latency).
-      ...(BUILT_IN_NAMES.has(m.name)
-        ? {
-            units: Object.fromEntries(
-              definition.arms.map((a) => [a.name, sumsOf(byArm.get(a.name), m).users]),
-            ),
-          }
-        : {}),
     })),
   });
   let days: DayAggregate[] = [];

@@ -1,6 +1,6 @@
 // RedisEventStore specifics the contract cannot see: idempotent replay, keys, the log stream, script
 // reloads, refused events, lost Redis data, replicas, the read-only reader.
-import { copyFileSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -186,6 +186,17 @@ describe('RedisEventStore on Redis', () => {
     const agg = await store.readAggregates(QUERY);
     expect(agg.arms[0]!.metrics.m!.users).toBe(1);
     expect(agg.arms[0]!.metrics.m!.sum + agg.arms[0]!.metrics.m!.shift).toBe(3);
+  });
+
+  it('has an exposure in its journal file when recordExposure returns (the answer follows in the same task)', () => {
+    const dir = tempDir();
+    const store = openStore({ journalDir: dir });
+    store.recordExposure({ experiment: 'exp-w', arm: 'a', userId: 'written-first', timestamp: 1 });
+    // Synchronously: no await between the call and the read, as no await separates it from the answer.
+    const slot = readdirSync(dir).find((f) => f.startsWith('slot-')) ?? '.';
+    const files = readdirSync(join(dir, slot)).filter((f) => f.endsWith('.log'));
+    const text = files.map((f) => readFileSync(join(dir, slot, f), 'utf8')).join('');
+    expect(text).toContain('written-first');
   });
 
   it('never throws from recordExposure, even after close', async () => {

@@ -37,6 +37,9 @@ describe('ABGATE_REDIS_WAIT_REPLICAS on Redis Cluster', () => {
       outcomeWaitMs: 2000,
     });
     try {
+      // Connected first: an outcome sent while the cluster client is still connecting may be answered
+      // from the journal (`queued`), which is right but not what this test is about.
+      for (let i = 0; i < 500 && !store.status().connected; i++) await new Promise((r) => setTimeout(r, 10));
       store.recordExposure({ experiment: 'exp-w', arm: 'a', userId: 'w1', timestamp: 1 });
       expect(await store.recordOutcomes([outcome('w1', 2)])).toEqual(['accepted']);
 

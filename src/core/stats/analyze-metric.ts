@@ -179,7 +179,7 @@ export function analyzeMetric(metric: MetricInput, ctx: MetricContext): MetricAn
       metric: metric.name,
       type: metric.type,
       arm: arm.name,
-      exposures: metric.units?.[arm.name] ?? arm.exposures,
+      exposures: metric.perMeasuredUser ? (metric.arms[arm.name]?.users ?? 0) : arm.exposures,
       stats: Object.hasOwn(metric.arms, arm.name) ? metric.arms[arm.name] : undefined,
       alpha: ctx.alpha,
       minUsers: ctx.minUsers,

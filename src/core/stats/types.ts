@@ -71,10 +71,10 @@ export interface MetricInput {
   /** Keyed by arm name: MomentSums (binomial, continuous) or RatioSums (ratio); a missing arm had no events. */
   arms: Record<string, MomentSums | RatioSums>;
   /**
-   * Per arm, the users the metric is averaged over when they are not all the exposed users: a user
-   * without a value is then not a 0 (the gateway's latency of users it has measured). @default exposures
+   * Average over the users that have a value (`users` of the sums) rather than every exposed user: a
+   * user without a value is then missing, not a 0 (the gateway's latency of the users it measured).
    */
-  units?: Record<string, number>;
+  perMeasuredUser?: boolean;
 }
 
 export interface AnalysisInput {

@@ -67,7 +67,11 @@ export async function reportOf(services: Services, id: string, phase?: string): 
 
 /** A definition as shown by the API: credentials in upstream URLs hidden (`http://user:***@host/…`). */
 export function shownDefinition(d: ExperimentDefinition): ExperimentDefinition {
-  return { ...d, arms: d.arms.map((a) => ({ ...a, upstream: redactUrl(a.upstream) })) };
+  return {
+    ...d,
+    arms: d.arms.map((a) => ({ ...a, upstream: redactUrl(a.upstream) })),
+    shadow_arms: d.shadow_arms.map((a) => ({ ...a, upstream: redactUrl(a.upstream) })),
+  };
 }
 
 export const experimentRoutes = new Hono<AppEnv>()

@@ -4,10 +4,10 @@
 // - Order: events are numbered (generation, sequence) and handed out by `peek` strictly in that order,
 //   old runs' segments first. Memory holds up to `memoryLimit` of the newest events; past that, and
 //   while older segments are replayed, events are read back from the files.
-// - Writes: the lines appended during one task are written together, synchronously, in a microtask
-//   right after it: before the process can answer anyone who caused them (an answered prediction's
-//   exposure is in the file, so it survives a SIGKILL), and cheaply (a page-cache write is ~1.5 µs; an
-//   asynchronous one ~30 µs of CPU). A short write continues at the exact byte it stopped at, and a
+// - Writes: synchronous (a page-cache write is ~1.5 µs; an asynchronous one ~30 µs of CPU). The lines
+//   appended during one task are written together in a microtask right after it; a caller about to
+//   answer within the same task (a prediction and its exposure) calls `writeNow()`, so what was answered
+//   is in the file and survives a SIGKILL. A short write continues at the exact byte it stopped at, and a
 //   failed write (ENOSPC…) keeps the rest buffered and is retried, so a line is never written twice or half.
 // - Durability: `whenDurable(seq)` resolves once the line is fsynced (group commit: one fsync covers
 //   every line written before it); lines nobody waits for are fsynced every `fsyncIntervalMs`. fsyncs
@@ -287,6 +287,15 @@ export class Journal<T> {
     return seq;
   }
 
+  /**
+   * Writes every appended line to the file now, before returning (not yet fsynced). False when writes
+   * are failing (the lines stay buffered and are retried).
+   */
+  writeNow(): boolean {
+    if (this.closed || this.retryTimer) return this.pending.length === 0;
+    return this.writePending();
+  }
+
   /** The oldest `max` unacknowledged events, in order, reading from disk as needed. */
   peek(max: number): readonly JournalItem<T>[] {
     while (this.memoryDepth < max && this.cursor && this.loadFromDisk(max - this.memoryDepth)) {
@@ -556,25 +565,23 @@ export class Journal<T> {
     }
     clearTimeout(this.fsyncTimer);
     this.fsyncTimer = undefined;
-    this.syncing = this.syncLoop().finally(() => {
-      this.syncing = undefined;
-    });
+    this.syncing = this.syncLoop();
   }
 
   private async syncLoop(): Promise<void> {
-    do {
-      this.syncAgain = false;
-      try {
+    try {
+      do {
+        this.syncAgain = false;
         await this.syncOnce();
-      } catch (err) {
-        // Not durable until a later fsync succeeds; waiters time out meanwhile.
-        this.onError(toError(err));
-        if (!this.closed) this.scheduleSync(Math.min(this.retryMs * 2 ** this.failures, MAX_RETRY_MS));
-        return;
-      }
-    } while (this.syncAgain && this.durableWaiters.some((w) => w.seq > this.durableSeq));
-    if (this.syncAgain) this.scheduleSync();
-    this.syncAgain = false;
+      } while (this.syncAgain);
+    } catch (err) {
+      // Not durable until a later fsync succeeds; waiters time out meanwhile.
+      this.onError(toError(err));
+      if (!this.closed) this.scheduleSync(Math.min(this.retryMs * 2 ** this.failures, MAX_RETRY_MS));
+    } finally {
+      // In the same microtask as the last look at syncAgain: a request cannot slip in between.
+      this.syncing = undefined;
+    }
   }
 
   /** fsyncs every open segment, then closes sealed ones fully written: lines written before it are durable. */

@@ -163,15 +163,19 @@ export class RedisEventStore implements EventStore {
     }
     const phase = e.phase ?? 1;
     if (!e.forced && this.cache.seen(e.experiment, phase, e.userId, e.arm)) return;
-    this.append({
-      k: 'x',
-      e: e.experiment,
-      p: phase,
-      a: e.arm,
-      u: e.userId,
-      t: e.timestamp,
-      ...(e.forced ? { f: 1 as const } : {}),
-    });
+    // Written at once: the gateway answers the prediction within this same task.
+    this.append(
+      {
+        k: 'x',
+        e: e.experiment,
+        p: phase,
+        a: e.arm,
+        u: e.userId,
+        t: e.timestamp,
+        ...(e.forced ? { f: 1 as const } : {}),
+      },
+      true,
+    );
   }
 
   recordGuardrail(o: GuardrailObservation): void {
@@ -189,10 +193,14 @@ export class RedisEventStore implements EventStore {
     });
   }
 
-  /** Journals an event that nobody awaits; a failure is counted, never thrown. */
-  private append(event: QueuedEvent): void {
+  /**
+   * Journals an event that nobody awaits (`now`: written to the file before returning, else right after
+   * this task); a failure is counted, never thrown.
+   */
+  private append(event: QueuedEvent, now = false): void {
     try {
       this.journal.append(event);
+      if (now) this.journal.writeNow();
       this.kick();
     } catch (err) {
       this.failedEvents += 1;
