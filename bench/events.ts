@@ -19,7 +19,7 @@ import { planBatch } from '../src/store/redis/batch-plan.js';
 import { KeyLayout } from '../src/store/redis/key-layout.js';
 import type { QueuedEvent } from '../src/store/redis/queued-event.js';
 import { RedisEventStore } from '../src/store/redis/redis-event-store.js';
-import { defineStoreCommands, type StoreRedis } from '../src/store/redis/store-client.js';
+import { defineStoreCommands, scriptArgs, type StoreRedis } from '../src/store/redis/store-client.js';
 import { RedisServer } from '../test/setup/redis-server.js';
 import { summarizeRates, type RateSummary } from './lib/rate-stats.js';
 import { measureRedisCeiling } from './lib/redis-ceiling.js';
@@ -53,11 +53,11 @@ const ctx = {
 const APPLY_LUA = readFileSync(new URL('../src/store/redis/lua/apply.lua', import.meta.url), 'utf8');
 const APPLY_SHA = createHash('sha1').update(APPLY_LUA).digest('hex');
 
-/** The apply call RedisEventStore would send for this one exposure alone: [key, ...args]. */
-function singleCall(experiment: string, i: number): [string, ...(string | number)[]] {
+/** The apply call RedisEventStore would send for this one exposure alone: [number of keys, ...keys, ...args]. */
+function singleCall(experiment: string, i: number): [number, ...(string | number)[]] {
   const event: QueuedEvent = { k: 'x', e: experiment, p: 1, a: i % 2 ? 'a' : 'b', u: `user-${i}`, t: i };
   const call = planBatch([{ generation: 1, seq: i, event, attempts: 0 }], ctx).calls[0]!;
-  return [call.key, ...call.args];
+  return scriptArgs(call.keys, call.args);
 }
 
 function exposure(experiment: string, i: number) {
@@ -106,8 +106,7 @@ async function main(): Promise<void> {
         n: SEQUENTIAL_EVENTS,
         run: async (experiment, n) => {
           for (let i = 0; i < n; i++) {
-            const [key, ...args] = singleCall(experiment, i);
-            await plainApply.abgateApply(key, ...args);
+            await plainApply.abgateApply(...singleCall(experiment, i));
           }
         },
       },
@@ -116,8 +115,7 @@ async function main(): Promise<void> {
         run: async (experiment, n) => {
           const pending: Promise<unknown>[] = [];
           for (let i = 0; i < n; i++) {
-            const [key, ...args] = singleCall(experiment, i);
-            pending.push(autoApply.abgateApply(key, ...args));
+            pending.push(autoApply.abgateApply(...singleCall(experiment, i)));
           }
           await Promise.all(pending);
         },
@@ -153,8 +151,7 @@ async function main(): Promise<void> {
     const ceilings: number[] = [];
     const scriptCeilings: number[] = [];
     // One first exposure per call, as (a) and (b) send, at redis-benchmark's pipelined rate.
-    const [ceilingKey, ...ceilingArgs] = singleCall('exp-ceiling', 0);
-    const scriptCommand = ['evalsha', APPLY_SHA, '1', ceilingKey, ...ceilingArgs.map(String)].map((a) =>
+    const scriptCommand = ['evalsha', APPLY_SHA, ...singleCall('exp-ceiling', 0).map(String)].map((a) =>
       a === 'user-0' ? 'user-__rand_int__' : a,
     );
     await store.flush(10_000);

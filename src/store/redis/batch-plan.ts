@@ -20,13 +20,21 @@ export interface PlanContext {
   readonly maxHeldPerUser: number;
   /** The gateway's clock, ms: the day of the daily values and the end of held outcomes' grace. */
   readonly now: number;
+  /**
+   * Keys to declare on every call of a phase besides those its operations name: values of metrics whose
+   * held outcomes an exposure may apply, learned from the script's ABGATE_KEYS replies.
+   */
+  readonly learnedKeys?: (experiment: string, phase: number) => Iterable<string>;
 }
 
 export interface PlannedCall {
   readonly experiment: string;
   readonly phase: number;
-  /** KEYS[1]: the phase's stats hash (routes the call). */
-  readonly key: string;
+  /**
+   * KEYS: every key the call may touch (see apply.lua), the phase's stats hash first. On a Redis Cluster
+   * whose slot is being migrated, Redis then answers ASK or TRYAGAIN unless one node has them all.
+   */
+  readonly keys: string[];
   readonly args: RedisArg[];
   /** Per operation, in the order of the script's results, the index of its event in the batch. */
   readonly opEvents: number[];
@@ -47,6 +55,7 @@ export interface BatchPlan {
  */
 export function planBatch(items: readonly JournalItem<QueuedEvent>[], ctx: PlanContext): BatchPlan {
   const calls: PlannedCall[] = [];
+  const declared: Set<string>[] = [];
   const byPhase = new Map<string, number>();
   const callFor = (experiment: string, phase: number): PlannedCall & { index: number } => {
     const id = `${experiment}\u0000${phase}`;
@@ -54,10 +63,13 @@ export function planBatch(items: readonly JournalItem<QueuedEvent>[], ctx: PlanC
     if (index === undefined) {
       index = calls.length;
       byPhase.set(id, index);
+      const keys = new Set(phaseKeys(ctx.keys, experiment, phase));
+      for (const k of ctx.learnedKeys?.(experiment, phase) ?? []) keys.add(k);
+      declared.push(keys);
       calls.push({
         experiment,
         phase,
-        key: ctx.keys.stats(experiment, phase),
+        keys: [],
         args: [
           ctx.writer,
           ctx.dedupWindowSeconds,
@@ -79,37 +91,66 @@ export function planBatch(items: readonly JournalItem<QueuedEvent>[], ctx: PlanC
     const g = item.generation;
     const s = item.seq;
     const used: number[] = [];
-    const op = (experiment: string, phase: number, args: RedisArg[]) => {
+    const op = (experiment: string, phase: number, args: RedisArg[], keys: readonly string[] = []) => {
       const call = callFor(experiment, phase);
+      for (const k of keys) declared[call.index]!.add(k);
       call.args.push(...args);
       call.opEvents.push(index);
       if (!used.includes(call.index)) used.push(call.index);
     };
     if (e.k === 'x') op(e.e, e.p, ['x', g, s, e.u, e.a, e.t, e.f ? 1 : 0]);
-    else if (e.k === 'g') op(e.e, e.p, ['g', g, s, e.u, e.err, e.lat, e.n, e.t]);
-    else {
+    else if (e.k === 'g') {
+      const values = GUARDRAIL_METRICS.map((m) => ctx.keys.values(e.e, e.p, m));
+      op(e.e, e.p, ['g', g, s, e.u, e.err, e.lat, e.n, e.t], values);
+    } else {
       for (const t of e.to) {
         const ratios = (t.r ?? []).flatMap((r) => [r.n, r.role, r.om, r.ot, r.oc ?? '']);
-        op(t.e, t.p, [
-          'o',
-          g,
-          s,
-          e.u,
-          e.m,
-          t.ty,
-          e.v,
-          1,
-          t.cap ?? '',
-          e.id ?? '',
-          e.t,
-          t.r?.length ?? 0,
-          ...ratios,
-        ]);
+        const keys = [e.m, ...(t.r ?? []).map((r) => r.om)].map((m) => ctx.keys.values(t.e, t.p, m));
+        if (e.id !== undefined) keys.push(ctx.keys.seen(t.e, e.id));
+        op(
+          t.e,
+          t.p,
+          ['o', g, s, e.u, e.m, t.ty, e.v, 1, t.cap ?? '', e.id ?? '', e.t, t.r?.length ?? 0, ...ratios],
+          keys,
+        );
       }
     }
     return used;
   });
+  calls.forEach((call, c) => call.keys.push(...declared[c]!));
   return { calls, eventCalls };
+}
+
+/** Metrics of a guardrail observation (see apply.lua, kind 'g'). */
+const GUARDRAIL_METRICS = ['abgate_errors', 'abgate_latency_ms'] as const;
+
+/** Keys every apply call of a phase may touch, whatever its operations; the stats hash first (KEYS[1]). */
+export function phaseKeys(keys: KeyLayout, experiment: string, phase: number): string[] {
+  const v1 = keys.v1(experiment);
+  return [
+    keys.stats(experiment, phase),
+    keys.meta(experiment),
+    keys.hw(experiment, phase),
+    keys.daily(experiment, phase),
+    keys.arm(experiment, phase),
+    keys.multiArm(experiment, phase),
+    keys.held(experiment, phase),
+    keys.heldDue(experiment, phase),
+    keys.log(experiment),
+    // Probed only when the experiment has no epoch yet (abgate v1 data awaiting migration).
+    v1.arm,
+    v1.stats,
+  ];
+}
+
+/** Keys of a sweep call, in the order sweep.lua takes them. */
+export function sweepKeys(keys: KeyLayout, experiment: string, phase: number): string[] {
+  return [
+    keys.heldDue(experiment, phase),
+    keys.held(experiment, phase),
+    keys.stats(experiment, phase),
+    keys.daily(experiment, phase),
+  ];
 }
 
 /** One call's reply: the script's result, or the error it failed with. */

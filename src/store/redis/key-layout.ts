@@ -1,5 +1,6 @@
 // Where the Redis store keeps things. Every key of an experiment carries the hash tag {<experiment>}, so
-// they share one Redis Cluster slot and one script call can touch all of them.
+// they share one Redis Cluster slot and one script call can touch all of them (each call declares every
+// key it may touch, so a slot being migrated between masters is answered ASK or TRYAGAIN, never half-seen).
 //
 //   <prefix>:{<e>}:meta              hash: epoch (changes when the keys were lost), schema (2)
 //   <prefix>:{<e>}:seen:<event id>   string with TTL: an event_id already counted (dedup window)
@@ -59,6 +60,14 @@ export class KeyLayout {
 
   values(experiment: string, phase: number, metric: string): string {
     return `${this.phaseBase(experiment, phase)}v:${metric}`;
+  }
+
+  hw(experiment: string, phase: number): string {
+    return `${this.phaseBase(experiment, phase)}hw`;
+  }
+
+  seen(experiment: string, eventId: string): string {
+    return `${this.experimentBase(experiment)}seen:${eventId}`;
   }
 
   meta(experiment: string): string {

@@ -17,13 +17,20 @@ import {
 } from '../event-store.js';
 import { Journal, JournalAppendError, type JournalItem } from '../journal/journal.js';
 import { MAX_HELD_PER_USER } from '../outcome-ops.js';
-import { interpretReplies, planBatch, type CallReply, type PlanContext } from './batch-plan.js';
+import {
+  interpretReplies,
+  planBatch,
+  sweepKeys,
+  type BatchPlan,
+  type CallReply,
+  type PlanContext,
+} from './batch-plan.js';
 import { ExposureCache } from './exposure-cache.js';
 import { KeyLayout } from './key-layout.js';
 import { queuedEventCodec, typeLetter, type QueuedEvent, type QueuedOutcome } from './queued-event.js';
 import { readDays, readTotals } from './read-stats.js';
-import { isEventFault } from './reply-errors.js';
-import { createStoreClient, type StoreRedis } from './store-client.js';
+import { isEventFault, undeclaredKeysOf } from './reply-errors.js';
+import { createStoreClient, scriptArgs, type StoreRedis } from './store-client.js';
 import {
   resolveOptions,
   type RedisEventStoreOptions,
@@ -63,6 +70,8 @@ export class RedisEventStore implements EventStore {
   private readonly epochs = new Map<string, string>();
   /** Phases written to or read by this process: their held outcomes are swept here too. */
   private readonly phases = new Map<string, { experiment: string; phase: number }>();
+  /** Per phase, keys its apply calls also declare, learned from ABGATE_KEYS replies (see batch-plan.ts). */
+  private readonly learnedKeys = new Map<string, Set<string>>();
   private readonly health: NodeJS.Timeout;
   private readonly sweeper: NodeJS.Timeout;
   private scheduled = false;
@@ -103,6 +112,7 @@ export class RedisEventStore implements EventStore {
       graceMs: this.o.attributionGraceMs,
       streamMaxLen: this.o.streamMaxLen,
       maxHeldPerUser: MAX_HELD_PER_USER,
+      learnedKeys: (experiment, phase) => this.learnedKeys.get(`${experiment}\u0000${phase}`) ?? [],
     };
     this.epochBase = `${this.journal.identity.writer}.${this.journal.identity.generation}.${randomBytes(4).toString('hex')}`;
     this.client =
@@ -471,8 +481,9 @@ export class RedisEventStore implements EventStore {
       now: this.o.now(),
     });
     for (const c of plan.calls) this.track(c.experiment, c.phase);
-    const replies = await Promise.all(plan.calls.map((c) => this.send(c.key, c.args)));
+    const replies = await Promise.all(plan.calls.map((c) => this.send(c.keys, c.args)));
     const result = interpretReplies(plan, events, replies);
+    const learned = this.learnKeys(plan, replies);
 
     for (const [experiment, epoch] of result.epochs) {
       const known = this.epochs.get(experiment);
@@ -493,11 +504,14 @@ export class RedisEventStore implements EventStore {
     if (result.failure) {
       const failure = result.failure;
       const isolated = this.isolateLeft > 0;
-      this.report(failure);
+      const relearned = learned && undeclaredKeysOf(failure) !== undefined;
+      if (!relearned) this.report(failure);
       if (isEventFault(failure)) {
         // The data of an event in the failed call is refused: find it by sending one event at a time.
         if (isolated) giveUp = ++items[result.done]!.attempts >= this.o.maxAttempts;
         else this.isolateLeft = items.length - result.done;
+      } else if (relearned) {
+        // The call wrote nothing and named keys it must also declare: planned again with them at once.
       } else {
         // A server condition (MISCONF, READONLY, OOM, CLUSTERDOWN, a timeout…): never the event's fault.
         this.failuresInRow += 1;
@@ -524,16 +538,35 @@ export class RedisEventStore implements EventStore {
     this.journal.ack(acked);
     this.notify();
     // Keep going while events are acknowledged, or while an event at fault is being isolated.
-    return !pause && (acked > 0 || this.isolateLeft > 0);
+    return !pause && (acked > 0 || this.isolateLeft > 0 || learned);
+  }
+
+  /** Records the keys ABGATE_KEYS replies named, per phase; true when one was new. */
+  private learnKeys(plan: BatchPlan, replies: readonly CallReply[]): boolean {
+    let learned = false;
+    plan.calls.forEach((call, c) => {
+      const reply = replies[c];
+      const keys = reply && 'error' in reply ? undeclaredKeysOf(reply.error) : undefined;
+      if (!keys) return;
+      const id = `${call.experiment}\u0000${call.phase}`;
+      let known = this.learnedKeys.get(id);
+      if (!known) this.learnedKeys.set(id, (known = new Set()));
+      for (const k of keys) {
+        if (!known.has(k)) learned = true;
+        known.add(k);
+      }
+    });
+    return learned;
   }
 
   /** One apply call; with waitReplicas, acknowledged only once that many replicas have it (WAIT). */
-  private async send(key: string, args: (string | number)[]): Promise<CallReply> {
+  private async send(keys: readonly string[], args: readonly (string | number)[]): Promise<CallReply> {
     try {
-      if (this.o.waitReplicas === 0) return { result: await this.client.abgateApply(key, ...args) };
+      const call = scriptArgs(keys, args);
+      if (this.o.waitReplicas === 0) return { result: await this.client.abgateApply(...call) };
       const replies = await this.client
         .pipeline()
-        .abgateApply(key, ...args)
+        .abgateApply(...call)
         .call('WAIT', this.o.waitReplicas, this.o.waitTimeoutMs)
         .exec();
       const [applied, waited] = replies ?? [];
@@ -554,10 +587,7 @@ export class RedisEventStore implements EventStore {
 
   private async sweep(experiment: string, phase: number): Promise<void> {
     await this.client.abgateSweep(
-      this.keys.heldDue(experiment, phase),
-      this.keys.phaseBase(experiment, phase),
-      SWEEP_BATCH,
-      this.o.now(),
+      ...scriptArgs(sweepKeys(this.keys, experiment, phase), [SWEEP_BATCH, this.o.now()]),
     );
   }
 

@@ -6,8 +6,22 @@
 // event being written: once the operator fixes the server, the same command succeeds. Giving events up on
 // them would silently drop a whole outage's worth of traffic.
 
-/** Error-reply code the apply script raises, before any write, for input it refuses (see lua-scripts.ts). */
+/** Error-reply code the apply script raises, before any write, for input it refuses (see lua/apply.lua). */
 export const BAD_EVENT_CODE = 'ABGATE_BADEVENT';
+
+/** Error-reply code the apply script raises, before any write, naming keys the call must also declare. */
+export const UNDECLARED_KEYS_CODE = 'ABGATE_KEYS';
+
+const UNDECLARED_KEYS_REPLY = new RegExp(
+  `^(?:ERR Error running script [^:]*: @user_script:\\d+: )?${UNDECLARED_KEYS_CODE} (.*?)(?: script: .*)?$`,
+);
+
+/** The keys an ABGATE_KEYS reply names (the call wrote nothing: declare them and send it again). */
+export function undeclaredKeysOf(err: Error): string[] | undefined {
+  if (!isReplyError(err)) return undefined;
+  const m = UNDECLARED_KEYS_REPLY.exec(err.message);
+  return m ? m[1]!.split(' ').filter(Boolean) : undefined;
+}
 
 /**
  * Replies that name a fault of the data one event touches. Redis 7 keeps the code of an error raised by a

@@ -9,8 +9,10 @@ export type RedisArg = string | number;
 /** One reply of a pipeline: an error, or the command's result. */
 export type PipelineReply = [error: Error | null, result: unknown];
 
+// The scripts take a variable number of keys, every key a call may touch (see lua/apply.lua): call them
+// as abgateApply(numberOfKeys, ...keys, ...args), e.g. with scriptArgs(keys, args).
 export interface StorePipeline {
-  abgateApply(key: string, ...args: RedisArg[]): StorePipeline;
+  abgateApply(numberOfKeys: number, ...keysAndArgs: RedisArg[]): StorePipeline;
   call(command: string, ...args: RedisArg[]): StorePipeline;
   exec(): Promise<PipelineReply[] | null>;
 }
@@ -19,8 +21,8 @@ export interface StorePipeline {
 export interface StoreRedis {
   /** 'ready' when commands can be sent. */
   readonly status: string;
-  abgateApply(key: string, ...args: RedisArg[]): Promise<unknown>;
-  abgateSweep(key: string, ...args: RedisArg[]): Promise<unknown>;
+  abgateApply(numberOfKeys: number, ...keysAndArgs: RedisArg[]): Promise<unknown>;
+  abgateSweep(numberOfKeys: number, ...keysAndArgs: RedisArg[]): Promise<unknown>;
   pipeline(): StorePipeline;
   hmget(key: string, ...fields: string[]): Promise<(string | null)[]>;
   hgetall(key: string): Promise<Record<string, string>>;
@@ -50,11 +52,25 @@ function lua(name: string): string {
   return readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
 }
 
-/** Registers the store's scripts on a client (Redis or Cluster). */
+/** Registers the store's scripts on a client (Redis or Cluster); each call passes its number of keys. */
 export function defineStoreCommands(client: Redis | Cluster): void {
-  client.defineCommand('abgateApply', { numberOfKeys: 1, lua: lua('apply') });
-  client.defineCommand('abgateSweep', { numberOfKeys: 1, lua: lua('sweep') });
+  client.defineCommand('abgateApply', { lua: lua('apply') });
+  client.defineCommand('abgateSweep', { lua: lua('sweep') });
 }
+
+/** The arguments of a script call: number of keys, keys, then the other arguments. */
+export function scriptArgs(
+  keys: readonly string[],
+  args: readonly RedisArg[],
+): [numberOfKeys: number, ...keysAndArgs: RedisArg[]] {
+  return [keys.length, ...keys, ...args];
+}
+
+/**
+ * ioredis's auto-pipelining groups a Cluster's commands by the slot of their first argument, which for
+ * these scripts is the number of keys: they are sent on their own (each still routed by its keys).
+ */
+const SCRIPT_COMMANDS = ['abgateApply', 'abgateSweep'];
 
 /** Parses "host:port,host:port" seed nodes. */
 export function parseClusterNodes(spec: string): { host: string; port: number }[] {
@@ -83,6 +99,7 @@ export function createStoreClient(settings: StoreClientSettings): StoreRedis {
     client = new Cluster(parseClusterNodes(settings.clusterNodes.join(',')), {
       enableOfflineQueue: false,
       enableAutoPipelining: true,
+      autoPipeliningIgnoredCommands: SCRIPT_COMMANDS,
       scaleReads: 'master',
       maxRedirections: 16,
       retryDelayOnFailover: 100,

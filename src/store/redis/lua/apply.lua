@@ -2,8 +2,14 @@
 -- It implements the rules of ../../accumulate.ts and ../../memory-event-store.ts (the reference) with the
 -- same floating-point operations in the same order, so both stores hold bit-identical sums.
 --
--- KEYS[1]  the phase's stats hash; it routes the call (Redis Cluster). Every other key has the same hash
---          tag {<experiment>}, hence the same slot, and is named from the bases below.
+-- KEYS     every key the call may touch (Redis Cluster: while the slot migrates between masters, Redis
+--          answers ASK or TRYAGAIN unless the node has all of them, so no key is read on one node while
+--          it lives on the other). KEYS[1] is the phase's stats hash; the others are named from the bases
+--          below, and the script refuses to touch one that is not declared (see batch-plan.ts callKeys):
+--          meta, hw, daily, arm, multi, held, held-due, log, the v1 arm and stats (probed when meta has
+--          no epoch), v:<metric> of each outcome's metric and ratio partners (and of the guardrails),
+--          and seen:<event id> of each event id. A held outcome whose v:<metric> is not declared makes
+--          the call fail before any write with ABGATE_KEYS <key>…: the caller declares them and resends.
 -- ARGV[1]  writer id            ARGV[2] event-id marker TTL, s   ARGV[3] attribution grace, ms
 -- ARGV[4]  log stream max length (0: no log)                      ARGV[5] epoch candidate
 -- ARGV[6]  experiment base 'abgate:{e}:'                          ARGV[7] phase base 'abgate:{e}:p<n>:'
@@ -39,6 +45,18 @@ local heldKey = pbase .. 'held'
 local dueKey = pbase .. 'held-due'
 local hwKey = pbase .. 'hw'
 local metaKey = xbase .. 'meta'
+local logKey = xbase .. 'log'
+
+local declared = {}
+for _, k in ipairs(KEYS) do declared[k] = true end
+-- Every key is checked before the script touches it. A key the caller always declares but did not is a
+-- bug of the caller (ABGATE_UNDECLARED); values of held outcomes' metrics it learns (ABGATE_KEYS).
+local function key(k)
+  if not declared[k] then error({err = 'ABGATE_UNDECLARED ' .. k}) end
+  return k
+end
+local v1Arm, v1Stats = xbase .. 'arm', xbase .. 'stats'
+for _, k in ipairs({ dailyKey, armKey, multiKey, heldKey, dueKey, hwKey, metaKey, logKey, v1Arm, v1Stats }) do key(k) end
 
 local function fmt(x) return string.format('%.17g', x) end
 local function bad(msg) error({err = 'ABGATE_BADEVENT ' .. msg}) end
@@ -54,7 +72,7 @@ end
 local epoch = redis.call('HGET', metaKey, 'epoch')
 local newMeta = false
 if not epoch then
-  if redis.call('EXISTS', xbase .. 'arm') == 1 or redis.call('EXISTS', xbase .. 'stats') == 1 then
+  if redis.call('EXISTS', v1Arm) == 1 or redis.call('EXISTS', v1Stats) == 1 then
     error({err = 'ABGATE_MIGRATE this experiment still has abgate v1 data: waiting for its migration'})
   end
   epoch = ARGV[5]
@@ -139,7 +157,7 @@ local function getValue(metric, user)
   end
   local v = byUser[user]
   if v == nil then
-    local raw = redis.call('HGET', pbase .. 'v:' .. metric, user)
+    local raw = redis.call('HGET', key(pbase .. 'v:' .. metric), user)
     if raw then
       local s, c = string.match(raw, '^([^,]+),([^,]+)$')
       if s then v = { num(s, 'stored value'), num(c, 'stored count') } else v = { num(raw, 'stored value'), 0 } end
@@ -157,11 +175,11 @@ local function setValue(metric, user, v)
   if not dirty.seen[user] then dirty.seen[user] = true; dirty.order[#dirty.order + 1] = user end
 end
 
-local function getMarker(key)
-  local m = markers[key]
+local function getMarker(k)
+  local m = markers[k]
   if m == nil then
-    m = redis.call('EXISTS', key) == 1
-    markers[key] = m
+    m = redis.call('EXISTS', key(k)) == 1
+    markers[k] = m
   end
   return m
 end
@@ -325,6 +343,16 @@ local function exposure(user, arm, ts, forced)
     log({ 'type', 'exposure', 'user', user, 'arm', arm, 'ts', ts })
     local list = getHeld(user)
     if list then
+      -- Held outcomes may be of metrics no operation of this call names: their values must be declared.
+      local missing, listed = {}, {}
+      for _, op in ipairs(list) do
+        local needed = { pbase .. 'v:' .. op.m }
+        for _, r in ipairs(op.r or {}) do needed[#needed + 1] = pbase .. 'v:' .. r.om end
+        for _, k in ipairs(needed) do
+          if not declared[k] and not listed[k] then listed[k] = true; missing[#missing + 1] = k end
+        end
+      end
+      if #missing > 0 then error({err = 'ABGATE_KEYS ' .. table.concat(missing, ' ')}) end
       -- Held outcomes still in their grace period count now; expired ones (not swept yet) are unattributed.
       for _, op in ipairs(list) do
         if op.due > nowMs then apply(user, arm, op) else add('u|' .. op.m, 1) end
@@ -386,12 +414,12 @@ while i <= #ARGV do
     else
       local letter = nil
       if eventId ~= '' then
-        local key = xbase .. 'seen:' .. eventId
-        if getMarker(key) then
+        local marker = xbase .. 'seen:' .. eventId
+        if getMarker(marker) then
           letter = 'd'
         else
-          markers[key] = true
-          markerWrites[#markerWrites + 1] = key
+          markers[marker] = true
+          markerWrites[#markerWrites + 1] = marker
         end
       end
       results[#results + 1] = letter or outcome(user, op)
@@ -416,7 +444,7 @@ while i <= #ARGV do
   end
 end
 if #logs > 0 then
-  local kind = redis.call('TYPE', xbase .. 'log')['ok']
+  local kind = redis.call('TYPE', logKey)['ok']
   if kind ~= 'none' and kind ~= 'stream' then bad('the log key is a ' .. kind) end
 end
 
@@ -425,20 +453,22 @@ if newMeta then redis.call('HSET', metaKey, 'epoch', epoch, 'schema', '2') end
 for _, w in ipairs(newArms) do redis.call('HSET', armKey, w[1], w[2]) end
 for _, user in ipairs(newMulti) do redis.call('SADD', multiKey, user) end
 for metric, dirty in pairs(valueDirty) do
-  local key = pbase .. 'v:' .. metric
+  local vkey = pbase .. 'v:' .. metric
   for _, user in ipairs(dirty.order) do
     local v = values[metric][user]
     if v[2] ~= 0 then
-      redis.call('HSET', key, user, fmt(v[1]) .. ',' .. fmt(v[2]))
+      redis.call('HSET', vkey, user, fmt(v[1]) .. ',' .. fmt(v[2]))
     else
-      redis.call('HSET', key, user, fmt(v[1]))
+      redis.call('HSET', vkey, user, fmt(v[1]))
     end
   end
 end
 for _, f in ipairs(statOrder) do redis.call('HSET', statsKey, f, fmt(stats[f])) end
 for _, f in ipairs(dailyOrder) do redis.call('HSET', dailyKey, f, fmt(daily[f])) end
-for _, key in ipairs(markerWrites) do redis.call('SET', key, '1', 'EX', dedupTtl) end
-local heldDone = {}
+for _, marker in ipairs(markerWrites) do redis.call('SET', marker, '1', 'EX', dedupTtl) end
+-- Held lists written before any is deleted: a deletion may empty (remove) the key, and on a slot being
+-- migrated Redis refuses, mid-script, to touch a key the node no longer has.
+local heldDone, heldGone = {}, {}
 for _, user in ipairs(heldDirty) do
   if not heldDone[user] then
     heldDone[user] = true
@@ -447,13 +477,16 @@ for _, user in ipairs(heldDirty) do
       redis.call('HSET', heldKey, user, cjson.encode(list))
       redis.call('ZADD', dueKey, list[1].due, user)
     else
-      redis.call('HDEL', heldKey, user)
-      redis.call('ZREM', dueKey, user)
+      heldGone[#heldGone + 1] = user
     end
   end
 end
 if topGen ~= hwGen or topSeq ~= hwSeq then
   redis.call('HSET', hwKey, writer, string.format('%d:%d', topGen, topSeq))
 end
-for _, entry in ipairs(logs) do redis.call('XADD', xbase .. 'log', 'MAXLEN', '~', ARGV[4], '*', unpack(entry)) end
+for _, entry in ipairs(logs) do redis.call('XADD', logKey, 'MAXLEN', '~', ARGV[4], '*', unpack(entry)) end
+for _, user in ipairs(heldGone) do
+  redis.call('HDEL', heldKey, user)
+  redis.call('ZREM', dueKey, user)
+end
 return results
