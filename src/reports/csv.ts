@@ -3,7 +3,10 @@
 // ci_* columns are at ci_level (1 − alpha); the *_adjusted ones at ci_level_adjusted, which agrees
 // with `significant` after the report's correction. Every row repeats what makes the file
 // trustworthy or not on its own: the sample ratio check, alpha, correction, analysis, state, phase
-// and when it was generated, so an exported file cannot be read as sound when it is not.
+// and when it was generated, so an exported file cannot be read as sound when it is not; and what
+// the results leave out: metric_unattributed (the metric's outcomes that found no exposed user after
+// the grace period, for the whole experiment: the same on each arm's row, not to be summed over arms)
+// and held_users (users whose outcomes still wait for their exposure).
 import type { Report } from './build-report.js';
 import type { GuardrailReport } from '../core/stats/index.js';
 import { armShares } from './view.js';
@@ -65,6 +68,8 @@ export const CSV_COLUMNS = [
   'rollout_next_check_at',
   'rollout_last_verdict',
   'rollout_last_reasons',
+  'metric_unattributed',
+  'held_users',
 ] as const;
 
 type Column = (typeof CSV_COLUMNS)[number];
@@ -89,6 +94,7 @@ function reportColumns(report: Report): Row {
     phase: report.state.phase,
     phase_started_at: report.state.phase_started_at,
     generated_at: report.generated_at,
+    held_users: report.held_users,
     ...(r
       ? {
           rollout_state: r.state,
@@ -166,6 +172,7 @@ export function reportToCsv(report: Report): string {
         ...guardrailColumns(checks),
         expected_share: shares.get(arm.arm)?.expected,
         observed_share: shares.get(arm.arm)?.observed,
+        metric_unattributed: report.unattributed[metric.name] ?? 0,
         ...common,
       });
     }
