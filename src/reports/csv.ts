@@ -8,7 +8,7 @@
 // the grace period, for the whole experiment: the same on each arm's row, not to be summed over arms)
 // and held_users (users whose outcomes still wait for their exposure).
 import type { Report } from './build-report.js';
-import type { GuardrailReport } from '../core/stats/index.js';
+import type { AnalysisWarning, GuardrailReport } from '../core/stats/index.js';
 import { armShares } from './view.js';
 
 export const CSV_COLUMNS = [
@@ -118,6 +118,15 @@ function guardrailColumns(checks: readonly GuardrailReport[]): Row {
   };
 }
 
+/**
+ * A comparison's warnings, each once, with the arm it is about: a comparison carries its control's
+ * warnings as well as its own arm's, so `empty_arm(control);empty_arm(treatment)`, never a bare repeat.
+ */
+function warningCells(warnings: readonly AnalysisWarning[]): string | undefined {
+  const cells = [...new Set(warnings.map((w) => (w.arm === undefined ? w.code : `${w.code}(${w.arm})`)))];
+  return cells.length === 0 ? undefined : cells.join(';');
+}
+
 /** RFC 4180 quoting, plus a leading quote for cells a spreadsheet would run as a formula. */
 function cell(value: unknown): string {
   if (value === null || value === undefined) return '';
@@ -166,7 +175,7 @@ export function reportToCsv(report: Report): string {
         relative_lift_ci_adjusted_low: c?.relative_lift_ci_adjusted?.[0],
         relative_lift_ci_adjusted_high: c?.relative_lift_ci_adjusted?.[1],
         ci_level_adjusted: c?.ci_level_adjusted,
-        warnings: c?.warnings.map((w) => w.code).join(';'),
+        warnings: warningCells(c?.warnings ?? []),
         row_type: metric.guardrail === null ? 'metric' : 'guardrail',
         direction: metric.direction,
         ...guardrailColumns(checks),
