@@ -104,7 +104,7 @@ export function metricValue(data, name, key, fallback) {
  */
 export function hasNoSamples(metric) {
   if (!metric || metric.type !== 'rate' || !metric.values) return false;
-  return (metric.values.passes || 0) + (metric.values.fails || 0) === 0;
+  return metric.values.passes === 0 && metric.values.fails === 0;
 }
 
 /** Every threshold of the run: [{ metric, expression, ok }]. */
