@@ -3,6 +3,8 @@
 // Run: node --import tsx bench/events.ts [--events 50000] [--sequential-events 10000] [--reps 5]
 //      node --import tsx bench/events.ts --part cluster [--events 50000] [--writers 2] [--reps 5]
 //        (RedisEventStore on 1 Redis vs a 3-master Redis Cluster: events/s and Redis CPU per event)
+//      node --import tsx bench/events.ts --part journal [--events 50000] [--reps 5]
+//        (the write-ahead journal alone: CPU per exposure append, durable events/s with group commit)
 // Every mode writes the same thing per event (a first exposure through the store's apply script), so the
 // differences are the cost of round trips and batching. Medians of --reps interleaved repetitions.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -21,6 +23,7 @@ import { defineStoreCommands, type StoreRedis } from '../src/store/redis/store-c
 import { RedisServer } from '../test/setup/redis-server.js';
 import { summarizeRates, type RateSummary } from './lib/rate-stats.js';
 import { measureRedisCeiling } from './lib/redis-ceiling.js';
+import { measureJournalCost, printJournalCost } from './lib/journal-cost.js';
 import { measureStoreScaling, printScaling } from './lib/store-scaling.js';
 
 const { values: args } = parseArgs({
@@ -223,5 +226,13 @@ async function clusterPart(): Promise<void> {
 }
 
 if (args.part === 'cluster') await clusterPart();
-else if (args.part === 'modes') await main();
-else throw new Error(`--part must be modes or cluster, not "${args.part}"`);
+else if (args.part === 'journal') {
+  const cost = await measureJournalCost({
+    appends: EVENTS,
+    durableEvents: Math.min(EVENTS, 20_000),
+    reps: REPS,
+    clients: [1, 16, 256],
+  });
+  printJournalCost(cost, REPS);
+} else if (args.part === 'modes') await main();
+else throw new Error(`--part must be modes, cluster or journal, not "${args.part}"`);

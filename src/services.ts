@@ -201,7 +201,8 @@ function createLiveBackend(settings: Settings, logger: Logger): LiveStateBackend
       if (text === last && at - lastAt < 60_000) return;
       last = text;
       lastAt = at;
-      logger.warn({ err }, 'live state store error');
+      // An unreachable store is expected operation: its message, not a stack, once a minute at most.
+      logger.warn({ error: text }, 'live state store error');
     },
   });
 }

@@ -1,5 +1,6 @@
 // `abgate exp`: show, change and audit a running experiment through a gateway's live-control API.
 import { request } from 'undici';
+import { parseAdminTokens } from '../config/settings.js';
 import { parse, UsageError } from './args.js';
 
 export const EXP_USAGE = `abgate exp <command> <experiment> [options]
@@ -284,7 +285,10 @@ export async function expCommand(args: string[], io: ExpIo = PROCESS_IO): Promis
   if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
   const url = (values.url ?? io.env.ABGATE_URL ?? 'http://localhost:8080').replace(/\/$/, '');
   const writing = command !== 'show' && command !== 'history';
-  const token = values.token ?? io.env.ABGATE_ADMIN_TOKEN ?? (writing ? undefined : io.env.ABGATE_API_TOKEN);
+  // The gateway's ABGATE_ADMIN_TOKEN may list `label:token` entries: send the first token itself.
+  const envAdmin = io.env.ABGATE_ADMIN_TOKEN;
+  const adminToken = envAdmin === undefined ? undefined : (parseAdminTokens(envAdmin)[0]?.token ?? envAdmin);
+  const token = values.token ?? adminToken ?? (writing ? undefined : io.env.ABGATE_API_TOKEN);
   const client = new Client(url, token || undefined);
   const path = `/api/v1/experiments/${encodeURIComponent(id)}`;
   try {

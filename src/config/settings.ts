@@ -72,6 +72,15 @@ const adminTokens = z.string().transform((raw, ctx): AdminToken[] => {
   return tokens;
 });
 
+/**
+ * The tokens of an ABGATE_ADMIN_TOKEN value, read as the gateway reads it (so a CLI given the gateway's
+ * value sends a token, not `label:token`); empty when the value is not valid.
+ */
+export function parseAdminTokens(raw: string): AdminToken[] {
+  const parsed = adminTokens.safeParse(raw);
+  return parsed.success ? parsed.data : [];
+}
+
 /** `*`, or an origin as browsers send it: scheme://host[:port], nothing after. */
 function isOrigin(value: string): boolean {
   if (value === '*') return true;

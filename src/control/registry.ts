@@ -167,7 +167,9 @@ export class ExperimentRegistry {
         (id, version) => registry.onNotification(id, version),
         () => void registry.check(),
       )
-      .catch((err: unknown) => registry.logger.warn({ err }, 'cannot subscribe to live state changes'));
+      .catch((err: unknown) =>
+        registry.logger.warn({ error: message(err) }, 'cannot subscribe to live state changes'),
+      );
     await registry.syncAll();
     const interval = options.checkIntervalMs ?? 1000;
     if (interval > 0) {
@@ -527,7 +529,10 @@ export class ExperimentRegistry {
         this.lastError = undefined;
       } catch (err) {
         if (this.lastError === undefined) {
-          this.logger.warn({ err }, 'live state store unreachable: serving the last known state');
+          this.logger.warn(
+            { error: message(err) },
+            'live state store unreachable: serving the last known state',
+          );
         }
         this.lastError = message(err);
       } finally {
@@ -543,7 +548,7 @@ export class ExperimentRegistry {
     if (failed) {
       this.lastError = message(failed.reason);
       this.logger.warn(
-        { err: failed.reason },
+        { error: this.lastError },
         'live state store unreachable: serving from the experiment files until it answers',
       );
     } else {

@@ -17,6 +17,8 @@ async function migrateAll(
   settings: Settings,
   experiments: readonly MigratedExperiment[],
   logger: Logger,
+  reminderMs: number,
+  retryMs: number,
 ): Promise<void> {
   const { Cluster, Redis } = await import('ioredis');
   const { migrateExperiment } = await import('./redis/migrate-v1.js');
@@ -24,6 +26,8 @@ async function migrateAll(
   const { parseClusterNodes } = await import('./redis/store-client.js');
   const keys = new KeyLayout();
   const pending = [...experiments];
+  let failures = 0;
+  let remindedAt = 0;
   while (pending.length > 0) {
     const client = settings.redisCluster
       ? new Cluster(parseClusterNodes(settings.redisCluster), { clusterRetryStrategy: () => null })
@@ -38,12 +42,23 @@ async function migrateAll(
         pending.shift();
       }
     } catch (err) {
-      logger.warn({ err: { message: (err as Error).message } }, 'v1 data migration failed; retrying in 5 s');
-      await new Promise((r) => setTimeout(r, MIGRATION_RETRY_MS).unref());
+      // Like the store's own log: the first failure, then a reminder now and then, not every retry.
+      failures += 1;
+      if (failures === 1 || Date.now() - remindedAt >= reminderMs) {
+        remindedAt = Date.now();
+        logger.warn(
+          { error: (err as Error).message, failures },
+          `v1 data migration failed; retrying every ${retryMs / 1000} s`,
+        );
+      } else {
+        logger.debug({ failures }, 'v1 data migration retry failed');
+      }
+      await new Promise((r) => setTimeout(r, retryMs).unref());
     } finally {
       client.disconnect();
     }
   }
+  if (failures > 0) logger.info({ failures }, 'v1 data migration done after retries');
 }
 
 export interface RedisStoreWiring {
@@ -54,6 +69,8 @@ export interface RedisStoreWiring {
   readonly experiments?: readonly MigratedExperiment[];
   /** Milliseconds between reminders while Redis stays unreachable. @default 60000 */
   readonly reminderMs?: number;
+  /** Milliseconds between attempts of the v1 migration while Redis is unreachable. @default 5000 */
+  readonly migrationRetryMs?: number;
 }
 
 export async function createRedisEventStore(
@@ -69,7 +86,13 @@ export async function createRedisEventStore(
   }
   const log = new StoreLog(wiring.logger, { reminderMs: wiring.reminderMs });
   if (wiring.experiments && wiring.experiments.length > 0)
-    void migrateAll(settings, wiring.experiments, wiring.logger);
+    void migrateAll(
+      settings,
+      wiring.experiments,
+      wiring.logger,
+      wiring.reminderMs ?? 60_000,
+      wiring.migrationRetryMs ?? MIGRATION_RETRY_MS,
+    );
   return new RedisEventStore({
     journalDir: dir,
     url: settings.redisUrl,

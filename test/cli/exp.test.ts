@@ -16,6 +16,7 @@ beforeAll(async () => {
       twoArmExperiment('ranker', undefined, { traffic: 10 }),
       twoArmExperiment('other', undefined, { status: 'draft' }),
       twoArmExperiment('spawned', undefined, { traffic: 5 }),
+      twoArmExperiment('labelled', undefined, { traffic: 5 }),
     ],
     { adminToken: `ops:${TOKEN}` },
   );
@@ -34,6 +35,16 @@ async function exp(args: string[], env: Record<string, string> = { ABGATE_ADMIN_
 }
 
 describe('abgate exp', () => {
+  it("takes the gateway's own ABGATE_ADMIN_TOKEN value (label:token, comma-separated)", async () => {
+    const r = await exp(['set', 'labelled', '--traffic', '20'], {
+      ABGATE_ADMIN_TOKEN: `ops:${TOKEN},ci:another-token-0123456789`,
+    });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const history = await exp(['history', 'labelled']);
+    expect(history.stdout.trim().split('\n').at(-1)).toMatch(/\bops\b/);
+  });
+
   it('ramps, pauses, resumes, concludes and shows the history', async () => {
     const set = await exp(['set', 'ranker', '--traffic', '50', '--reason', 'ramp to half']);
     expect(set).toEqual({ code: 0, stdout: 'ranker: traffic 10% → 50% (version 1 → 2)\n', stderr: '' });

@@ -29,7 +29,7 @@ process.once('exit', () => {
   for (const server of live) server.killSync();
 });
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

@@ -227,6 +227,15 @@ describe('Journal', () => {
     expect(await later).toBe(true);
   });
 
+  it('fsyncs for a waiter that comes while the previous fsync is finishing (one client, one at a time)', async () => {
+    // No timed fsync to fall back on: every line is durable only because its waiter asked for an fsync.
+    const j = open(tempDir(), { fsyncIntervalMs: 60_000, segmentBytes: 200 });
+    for (let i = 0; i < 20; i++) {
+      const seq = j.append(i);
+      expect(await j.whenDurable(seq, 2000)).toBe(true);
+    }
+  });
+
   it('keeps fsyncing under a steady stream of appends (no waiter starves)', async () => {
     const j = open(tempDir(), { fsyncIntervalMs: 5 });
     let stop = false;

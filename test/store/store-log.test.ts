@@ -2,7 +2,13 @@
 import { describe, expect, it } from 'vitest';
 import { pino } from 'pino';
 import { Writable } from 'node:stream';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadSettings } from '../../src/config/settings.js';
+import { createRedisEventStore } from '../../src/store/create-redis-store.js';
 import { StoreLog } from '../../src/store/store-log.js';
+import { freePort } from '../setup/redis-server.js';
 
 function capture() {
   const lines: { level: number; msg: string; [k: string]: unknown }[] = [];
@@ -56,5 +62,39 @@ describe('StoreLog', () => {
       ['event store error', 4],
       ['event store: the journal is writable again', undefined],
     ]);
+  });
+});
+
+describe('the v1 data migration while Redis is unreachable', () => {
+  it('logs its first failure and then reminders, not every retry, and no stack', async () => {
+    const { lines, logger } = capture();
+    logger.level = 'debug';
+    const journalDir = mkdtempSync(join(tmpdir(), 'abgate-migrate-log-'));
+    const closed = await freePort(); // nothing listens there
+    const settings = loadSettings({
+      REDIS_URL: `redis://127.0.0.1:${closed}`,
+      ABGATE_JOURNAL_DIR: journalDir,
+    });
+    const store = await createRedisEventStore(settings, {
+      slot: 0,
+      logger,
+      experiments: [{ id: 'old', metrics: [{ name: 'm', type: 'binomial' }] }],
+      reminderMs: 60_000,
+      migrationRetryMs: 5,
+    });
+    try {
+      const end = Date.now() + 10_000;
+      while (!lines.some((l) => l.msg === 'v1 data migration retry failed' && Number(l.failures) >= 5)) {
+        if (Date.now() > end) throw new Error('the migration did not retry');
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      const warned = lines.filter((l) => l.msg.startsWith('v1 data migration failed'));
+      expect(warned).toHaveLength(1);
+      expect(warned[0]).toMatchObject({ level: 40, failures: 1 });
+      expect(JSON.stringify(warned[0])).not.toContain('stack');
+    } finally {
+      await store.close();
+      rmSync(journalDir, { recursive: true, force: true });
+    }
   });
 });

@@ -565,25 +565,23 @@ export class Journal<T> {
     }
     clearTimeout(this.fsyncTimer);
     this.fsyncTimer = undefined;
-    this.syncing = this.syncLoop().finally(() => {
-      this.syncing = undefined;
-    });
+    this.syncing = this.syncLoop();
   }
 
   private async syncLoop(): Promise<void> {
-    do {
-      this.syncAgain = false;
-      try {
+    try {
+      do {
+        this.syncAgain = false;
         await this.syncOnce();
-      } catch (err) {
-        // Not durable until a later fsync succeeds; waiters time out meanwhile.
-        this.onError(toError(err));
-        if (!this.closed) this.scheduleSync(Math.min(this.retryMs * 2 ** this.failures, MAX_RETRY_MS));
-        return;
-      }
-    } while (this.syncAgain && this.durableWaiters.some((w) => w.seq > this.durableSeq));
-    if (this.syncAgain) this.scheduleSync();
-    this.syncAgain = false;
+      } while (this.syncAgain);
+    } catch (err) {
+      // Not durable until a later fsync succeeds; waiters time out meanwhile.
+      this.onError(toError(err));
+      if (!this.closed) this.scheduleSync(Math.min(this.retryMs * 2 ** this.failures, MAX_RETRY_MS));
+    } finally {
+      // In the same microtask as the last look at syncAgain: a request cannot slip in between.
+      this.syncing = undefined;
+    }
   }
 
   /** fsyncs every open segment, then closes sealed ones fully written: lines written before it are durable. */
