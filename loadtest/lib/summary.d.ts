@@ -19,4 +19,9 @@ export declare function normalizeSummary(
   thresholds: Record<string, (string | { threshold: string })[]>,
 ): Summary;
 export declare function countOf(data: Summary, metric: string): number;
-export declare function thresholdSection(data: Summary, indent: string): string[];
+export declare function hasNoSamples(metric: SummaryMetric | undefined): boolean;
+export declare function thresholdSection(
+  data: Summary,
+  indent: string,
+  unchecked?: Record<string, string>,
+): string[];

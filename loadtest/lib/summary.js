@@ -78,7 +78,9 @@ export function normalizeSummary(data, thresholds) {
     m.thresholds = {};
     for (const t of thresholds[name]) {
       const expression = typeof t === 'string' ? t : t.threshold;
-      m.thresholds[expression] = { ok: evaluateThreshold(expression, m.values) };
+      // As k6 does: a threshold of a metric that got no sample holds (its "rate" of 0 is no value).
+      const ok = hasNoSamples(m) ? true : evaluateThreshold(expression, m.values);
+      m.thresholds[expression] = { ok };
     }
   }
   const checks = ((results.checks && results.checks.results) || []).map((c) => ({
@@ -94,6 +96,15 @@ export function metricValue(data, name, key, fallback) {
   const m = data && data.metrics ? data.metrics[name] : undefined;
   if (!m || !m.values || m.values[key] === undefined) return fallback;
   return m.values[key];
+}
+
+/**
+ * A Rate that never got a sample: k6 still reports `rate: 0` and lets every threshold on it pass,
+ * so such a line checks nothing (e.g. arm_share when k6 runs its own --vus/--duration scenario).
+ */
+export function hasNoSamples(metric) {
+  if (!metric || metric.type !== 'rate' || !metric.values) return false;
+  return metric.values.passes === 0 && metric.values.fails === 0;
 }
 
 /** Every threshold of the run: [{ metric, expression, ok }]. */
@@ -148,13 +159,23 @@ function thresholdSubject(data, metric, expression) {
   return `${key}=${Number.isInteger(v) ? v : Number(v).toFixed(4)}`;
 }
 
-/** Lines listing every threshold with ✓ / ✗ and its current value. */
-export function thresholdSection(data, indent) {
+/**
+ * Lines listing every threshold with ✓ / ✗ and its current value; `-` and "no samples, not
+ * checked" for a Rate without samples (k6 passes it, but it proved nothing), followed by
+ * `unchecked[metric]` (matched on the metric's name without its tags) when the script knows why.
+ */
+export function thresholdSection(data, indent, unchecked) {
   const lines = [];
   for (const t of thresholdResults(data)) {
+    const head = `${pad(t.metric, 38)} ${pad(`'${t.expression}'`, 22)}`;
+    if (hasNoSamples(data.metrics[t.metric])) {
+      const why = (unchecked || {})[t.metric.replace(/\{.*$/, '')];
+      lines.push(`${indent}- ${head} no samples, not checked${why ? `: ${why}` : ''}`);
+      continue;
+    }
     const subject = thresholdSubject(data, t.metric, t.expression);
     const mark = t.ok === undefined ? '?' : t.ok ? '✓' : '✗';
-    lines.push(`${indent}${mark} ${pad(t.metric, 38)} ${pad(`'${t.expression}'`, 22)} ${subject}`);
+    lines.push(`${indent}${mark} ${head} ${subject}`);
   }
   return lines;
 }
@@ -208,8 +229,9 @@ export function countOf(data, metric) {
 /**
  * Ends a summary the same way in both scripts: CHECKS and THRESHOLDS sections, then the
  * handleSummary result (stdout, plus the raw JSON under `jsonPath` when one is set).
+ * `unchecked` says why a metric may have no samples (see thresholdSection).
  */
-export function finishSummary(lines, data, indent, jsonPath, json) {
+export function finishSummary(lines, data, indent, jsonPath, json, unchecked) {
   if (data.format === 'machine-readable') {
     lines.push(
       `${indent}(--new-machine-readable-summary: k6 sends no threshold results to the script, so ✓/✗ below are`,
@@ -223,7 +245,7 @@ export function finishSummary(lines, data, indent, jsonPath, json) {
   lines.push(...checkSection(data, indent));
   lines.push('');
   lines.push('  █ THRESHOLDS');
-  lines.push(...thresholdSection(data, indent));
+  lines.push(...thresholdSection(data, indent, unchecked));
   lines.push('');
   const out = { stdout: lines.join('\n') + '\n' };
   if (jsonPath !== '') out[jsonPath] = JSON.stringify(json, null, 2);

@@ -123,8 +123,8 @@ export const settingsSchema = z.object({
    */
   attributionGraceSeconds: int(0, 86_400).default(300),
   /**
-   * ABGATE_QUEUE_LIMIT: newest unsent events kept in memory; older ones wait in the journal on disk and
-   * are read back in order. @default 100000
+   * ABGATE_QUEUE_LIMIT: most unsent events also held in memory (every event is in the journal first);
+   * past that, later ones are read back from the journal in order. @default 100000
    */
   queueLimit: int(1).default(100_000),
   /**

@@ -3,9 +3,12 @@
 // ci_* columns are at ci_level (1 − alpha); the *_adjusted ones at ci_level_adjusted, which agrees
 // with `significant` after the report's correction. Every row repeats what makes the file
 // trustworthy or not on its own: the sample ratio check, alpha, correction, analysis, state, phase
-// and when it was generated, so an exported file cannot be read as sound when it is not.
+// and when it was generated, so an exported file cannot be read as sound when it is not; and what
+// the results leave out: metric_unattributed (the metric's outcomes that found no exposed user after
+// the grace period, for the whole experiment: the same on each arm's row, not to be summed over arms)
+// and held_users (users whose outcomes still wait for their exposure).
 import type { Report } from './build-report.js';
-import type { GuardrailReport } from '../core/stats/index.js';
+import type { AnalysisWarning, GuardrailReport } from '../core/stats/index.js';
 import { armShares } from './view.js';
 
 export const CSV_COLUMNS = [
@@ -65,6 +68,8 @@ export const CSV_COLUMNS = [
   'rollout_next_check_at',
   'rollout_last_verdict',
   'rollout_last_reasons',
+  'metric_unattributed',
+  'held_users',
 ] as const;
 
 type Column = (typeof CSV_COLUMNS)[number];
@@ -89,6 +94,7 @@ function reportColumns(report: Report): Row {
     phase: report.state.phase,
     phase_started_at: report.state.phase_started_at,
     generated_at: report.generated_at,
+    held_users: report.held_users,
     ...(r
       ? {
           rollout_state: r.state,
@@ -110,6 +116,15 @@ function guardrailColumns(checks: readonly GuardrailReport[]): Row {
     guardrail_observed: joined(checks, (g) => g.estimate ?? ''),
     guardrail_bound: joined(checks, (g) => g.bound ?? ''),
   };
+}
+
+/**
+ * A comparison's warnings, each once, with the arm it is about: a comparison carries its control's
+ * warnings as well as its own arm's, so `empty_arm(control);empty_arm(treatment)`, never a bare repeat.
+ */
+function warningCells(warnings: readonly AnalysisWarning[]): string | undefined {
+  const cells = [...new Set(warnings.map((w) => (w.arm === undefined ? w.code : `${w.code}(${w.arm})`)))];
+  return cells.length === 0 ? undefined : cells.join(';');
 }
 
 /** RFC 4180 quoting, plus a leading quote for cells a spreadsheet would run as a formula. */
@@ -160,12 +175,13 @@ export function reportToCsv(report: Report): string {
         relative_lift_ci_adjusted_low: c?.relative_lift_ci_adjusted?.[0],
         relative_lift_ci_adjusted_high: c?.relative_lift_ci_adjusted?.[1],
         ci_level_adjusted: c?.ci_level_adjusted,
-        warnings: c?.warnings.map((w) => w.code).join(';'),
+        warnings: warningCells(c?.warnings ?? []),
         row_type: metric.guardrail === null ? 'metric' : 'guardrail',
         direction: metric.direction,
         ...guardrailColumns(checks),
         expected_share: shares.get(arm.arm)?.expected,
         observed_share: shares.get(arm.arm)?.observed,
+        metric_unattributed: report.unattributed[metric.name] ?? 0,
         ...common,
       });
     }

@@ -5,7 +5,7 @@ import { esc } from './escape.js';
 import { stateLine } from './state-line.js';
 import { metricSection } from './sections/metric.js';
 import { glance, when } from './sections/glance.js';
-import { NO_DATA_MESSAGE, warningsSection } from './sections/notes.js';
+import { attributionSection, NO_DATA_MESSAGE, warningsSection } from './sections/notes.js';
 import { rolloutSection } from './sections/rollout.js';
 import { trafficSection } from './sections/traffic.js';
 import { explainWarning, pValue } from './verdict.js';
@@ -87,6 +87,7 @@ ${noData ? `<div class="banner nodata" role="status">${esc(NO_DATA_MESSAGE)}</di
 ${glance(report)}
 ${report.rollout ? rolloutSection(report.rollout) : ''}
 ${trafficSection(report)}
-${metrics}`;
+${metrics}
+${attributionSection(report)}`;
   return pageShell(`abgate report: ${report.experiment}`, body);
 }

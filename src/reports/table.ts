@@ -14,7 +14,15 @@ import {
   pValue,
   signedPercent,
 } from './verdict.js';
-import { armShares, comparisonView, durationText, groupWarnings, hasNoData, methodText } from './view.js';
+import {
+  armShares,
+  attributionNotes,
+  comparisonView,
+  durationText,
+  groupWarnings,
+  hasNoData,
+  methodText,
+} from './view.js';
 
 function grid(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
@@ -49,6 +57,11 @@ function rolloutLines(report: Report): string[] {
   ];
 }
 
+function attributionLines(report: Report): string[] {
+  const notes = attributionNotes(report);
+  return notes.length === 0 ? [] : ['', 'outcomes not in the results:', ...notes.map((n) => `  - ${n}`)];
+}
+
 export function reportToTable(report: Report): string {
   const alpha = report.alpha ?? 0.05;
   const out: string[] = [];
@@ -80,6 +93,7 @@ export function reportToTable(report: Report): string {
   );
   if (hasNoData(report)) {
     out.push('', NO_DATA_MESSAGE, `metrics: ${report.metrics.map((m) => m.name).join(', ')}`);
+    out.push(...attributionLines(report));
     return out.join('\n') + '\n';
   }
   for (const m of report.metrics) {
@@ -120,5 +134,6 @@ export function reportToTable(report: Report): string {
       );
     }
   }
+  out.push(...attributionLines(report));
   return out.join('\n') + '\n';
 }

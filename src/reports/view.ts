@@ -138,3 +138,33 @@ export function groupWarnings(report: Report): WarningGroup[] {
 export function hasNoData(report: Report): boolean {
   return totalUsers(report) === 0;
 }
+
+function plural(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+/** Outcomes that found no exposed user after the grace period, per metric with any (report order). */
+export function unattributedCounts(report: Report): { metric: string; count: number }[] {
+  const known = report.metrics.map((m) => m.name);
+  const extra = Object.keys(report.unattributed).filter((m) => !known.includes(m));
+  return [...known, ...extra]
+    .map((metric) => ({ metric, count: report.unattributed[metric] ?? 0 }))
+    .filter((x) => x.count > 0);
+}
+
+/**
+ * What the counts around attribution mean for the analyst, one line per metric with unattributed
+ * outcomes and one for users still waiting: the results leave both out, so they must be visible.
+ */
+export function attributionNotes(report: Report): string[] {
+  const lines = unattributedCounts(report).map(
+    ({ metric, count }) =>
+      `${metric}: ${plural(count, 'outcome', 'outcomes')} found no exposed user in this phase after the attribution grace period and ${count === 1 ? 'counts' : 'count'} in no arm. The results leave them out; many of them mean outcomes are sent for users this experiment did not expose (another user id, or exposures lost), which can bias the comparison.`,
+  );
+  if (report.held_users > 0) {
+    lines.push(
+      `${plural(report.held_users, 'user has', 'users have')} outcomes waiting for their exposure (within the attribution grace period): not in the results yet, they count in their arm once the exposure arrives, or as unattributed after the grace period.`,
+    );
+  }
+  return lines;
+}

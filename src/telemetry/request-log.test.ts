@@ -58,6 +58,18 @@ describe('requestLogger', () => {
     expect(lines.map((l) => l.level)).toEqual([50, 40]);
   });
 
+  it('always logs the expected 503 store_unavailable, at warn: the client retries, nothing is broken here', () => {
+    const { lines, logger } = capture();
+    const log = requestLogger(logger, { sampleRate: 0, random: () => 0 });
+    log({ ...ok, status: 503, errorCode: 'store_unavailable' });
+    // The same code with an unexpected cause behind it is a failure.
+    log({ ...ok, status: 503, errorCode: 'store_unavailable', cause: new Error('boom') });
+    expect(lines.map((l) => [l.level, l.error_code])).toEqual([
+      [40, 'store_unavailable'],
+      [50, 'store_unavailable'],
+    ]);
+  });
+
   it('always logs a fallback with its attempts, and never a successful probe', () => {
     const { lines, logger } = capture();
     // Successes are not sampled at all, yet the fallback is logged…

@@ -13,15 +13,29 @@ function roundAttempt(a: UpstreamAttempt) {
   return { arm: a.arm, result: a.result, ms: Math.round(a.ms * 1000) / 1000 };
 }
 
+/**
+ * 5xx answers that are part of normal operation, not a fault of this request: the store could not
+ * take or read the data for a moment (the client is told to retry, README "Durability: Redis"). Logged at
+ * warn, so an alert on error-level lines means a bug or a broken dependency.
+ */
+const EXPECTED_5XX = new Set(['store_unavailable']);
+
 export function requestLogger(logger: Logger, options: RequestLogOptions = {}): RequestObserver {
   const rate = options.sampleRate ?? 1;
   const random = options.random ?? Math.random;
   return (r: RequestRecord) => {
-    const isError = r.status >= 500 || r.cause !== undefined;
-    const isClientError = r.status >= 400 && !isError;
+    const isExpected = r.cause === undefined && r.errorCode !== undefined && EXPECTED_5XX.has(r.errorCode);
+    const isError = (r.status >= 500 && !isExpected) || r.cause !== undefined;
+    const isClientError = r.status >= 400 && r.status < 500 && !isError;
     // A fallback answered the client, but an arm failed: never sampled away.
     const isDegraded = r.fallback === true;
-    if (!isError && !isClientError && !isDegraded && (r.quiet || rate <= 0 || (rate < 1 && random() >= rate)))
+    if (
+      !isError &&
+      !isExpected &&
+      !isClientError &&
+      !isDegraded &&
+      (r.quiet || rate <= 0 || (rate < 1 && random() >= rate))
+    )
       return;
     const line = {
       request_id: r.requestId,
@@ -43,6 +57,8 @@ export function requestLogger(logger: Logger, options: RequestLogOptions = {}): 
       err: r.cause,
     };
     if (isError) logger.error(line, 'request failed');
+    else if (isExpected)
+      logger.warn(line, 'request refused for now: the store is unavailable, the client may retry');
     else if (isClientError) logger.warn(line, 'request rejected');
     else if (isDegraded) logger.warn(line, 'request served by control after its arm failed');
     else logger.info(line, 'request');

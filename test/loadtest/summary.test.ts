@@ -86,6 +86,53 @@ describe('normalizeSummary', () => {
     expect(lines.find((l) => l.includes("'count<1'"))).toMatch(/^✗/);
   });
 
+  it('marks thresholds of a Rate without samples as not checked, not as a passed check', () => {
+    // What k6 2.2.0 hands over for arm_share when its own --vus/--duration scenario ran.
+    const empty = { type: 'rate', contains: 'default', values: { rate: 0, passes: 0, fails: 0 } };
+    const classic = normalizeSummary(
+      {
+        metrics: {
+          'arm_share{arm:control}': { ...empty, thresholds: { 'rate>=0.48': { ok: true } } },
+          'http_req_failed{endpoint:predict}': {
+            type: 'rate',
+            values: { rate: 0, passes: 0, fails: 20 },
+            thresholds: { 'rate<0.01': { ok: true } },
+          },
+        },
+        root_group: { checks: [] },
+      },
+      {},
+    );
+    const lines = thresholdSection(classic, '', { arm_share: 'the split is not enforced' });
+    expect(lines.find((l) => l.includes('arm_share'))).toMatch(
+      /^- arm_share\{arm:control\}\s+'rate>=0\.48'\s+no samples, not checked: the split is not enforced$/,
+    );
+    // A rate of 0 over real samples is a real check.
+    expect(lines.find((l) => l.includes('http_req_failed'))).toMatch(/^✓ .*rate=0\.00%$/);
+
+    // The new format: computed here, k6's rule (no sample holds), shown the same way.
+    const fresh = normalizeSummary(
+      {
+        config: { duration: 2 },
+        results: {
+          metrics: [
+            {
+              name: 'arm_share{arm:control}',
+              type: 'rate',
+              contains: 'default',
+              values: { matches: 0, rate: 0, total: 0 },
+            },
+          ],
+        },
+      },
+      { 'arm_share{arm:control}': ['rate>=0.48'] },
+    );
+    expect(fresh.metrics['arm_share{arm:control}']!.thresholds).toEqual({ 'rate>=0.48': { ok: true } });
+    expect(thresholdSection(fresh, '')[0]).toMatch(
+      /^- arm_share\{arm:control\}\s+'rate>=0\.48'\s+no samples, not checked$/,
+    );
+  });
+
   it('evaluates threshold expressions', () => {
     expect(evaluateThreshold('rate>=0.45', { rate: 0.45 })).toBe(true);
     expect(evaluateThreshold('rate<=0.1', { rate: 0.45 })).toBe(false);

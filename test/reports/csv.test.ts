@@ -77,3 +77,23 @@ describe('report CSV', () => {
     expect(csvRecords(csv)[0]!.experiment).toBe('\'=HYPERLINK("x")');
   });
 });
+
+describe('report CSV warnings', () => {
+  it('names the arm of each warning: a comparison carries its control’s as well as its own', async () => {
+    const report = await dailyReport({ days: 1, usersPerDay: 0 });
+    const rows = csvRecords(reportToCsv(report));
+    const treatment = rows.find((r) => r.metric === 'conversion' && r.arm === 'treatment')!;
+    expect(treatment.warnings).toBe('empty_arm(control);empty_arm(treatment)');
+  });
+
+  it('prints each warning once', async () => {
+    const report = await dailyReport({ days: 1, usersPerDay: 100 });
+    const rows = csvRecords(reportToCsv(report));
+    for (const r of rows) {
+      const cells = r.warnings === '' ? [] : r.warnings!.split(';');
+      expect(new Set(cells).size).toBe(cells.length);
+    }
+    const treatment = rows.find((r) => r.metric === 'conversion' && r.arm === 'treatment')!;
+    expect(treatment.warnings).toMatch(/^insufficient_data\(control\);insufficient_data\(treatment\)(;|$)/);
+  });
+});

@@ -16,6 +16,8 @@ export interface SeedOptions {
   controlShare?: number;
   controlRate?: number;
   treatmentRate?: number;
+  /** Conversions a day for users never exposed (they are held, then unattributed a day later). */
+  strayOutcomesPerDay?: number;
   /** Extra fields of the experiment document. */
   experiment?: Record<string, unknown>;
 }
@@ -31,6 +33,7 @@ export async function seedDays(
   o: SeedOptions = {},
 ) {
   const { days = 10, usersPerDay = 400, controlShare = 0.5, controlRate = 0.1, treatmentRate = 0.13 } = o;
+  const strays = o.strayOutcomesPerDay ?? 0;
   for (let d = 0; d < days; d++) {
     clock.now = START + d * DAY;
     const records = [];
@@ -49,6 +52,15 @@ export async function seedDays(
           targets: [{ experiment: id, metricType: 'binomial' as const }],
         });
       }
+    }
+    for (let k = 0; k < strays; k++) {
+      records.push({
+        userId: `stray-${d}-${k}`,
+        metric: 'conversion',
+        value: 1,
+        timestamp: clock.now,
+        targets: [{ experiment: id, metricType: 'binomial' as const }],
+      });
     }
     await store.recordOutcomes(records);
   }

@@ -236,7 +236,7 @@ describe('/metrics: everything else', () => {
 });
 
 describe('request log', () => {
-  it('logs an expected 503 once, with its error code', async () => {
+  it('logs an expected 503 once, with its error code, as a warning (not a failure)', async () => {
     /** A store whose aggregates cannot be read (Redis down during a report). */
     class UnreadableStore extends MemoryEventStore {
       override readAggregates(): never {
@@ -267,6 +267,7 @@ describe('request log', () => {
       const about = own.filter((l) => JSON.stringify(l).includes('r-503'));
       expect(about).toEqual([
         expect.objectContaining({
+          level: 40,
           request_id: 'r-503',
           status: 503,
           error_code: 'store_unavailable',

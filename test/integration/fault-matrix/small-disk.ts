@@ -40,17 +40,22 @@ export function mountSmallDisk(sizeBytes = 4 << 20): SmallDisk {
   };
 }
 
-let mountable: boolean | undefined;
+let refusal: string | null | undefined;
+
+/** Why no tmpfs can be mounted here (not root with CAP_SYS_ADMIN, no `mount`…), or null when one can. */
+export function whyNoTmpfs(): string | null {
+  if (refusal === undefined) {
+    try {
+      mountSmallDisk(64 << 10).unmount();
+      refusal = null;
+    } catch (err) {
+      refusal = (err instanceof Error ? err.message : String(err)).trim() || 'mount tmpfs failed';
+    }
+  }
+  return refusal;
+}
 
 /** True when a tmpfs can be mounted here (root with CAP_SYS_ADMIN). */
 export function canMountTmpfs(): boolean {
-  if (mountable === undefined) {
-    try {
-      mountSmallDisk(64 << 10).unmount();
-      mountable = true;
-    } catch {
-      mountable = false;
-    }
-  }
-  return mountable;
+  return whyNoTmpfs() === null;
 }
