@@ -162,7 +162,11 @@ export async function createServices(
       return registry.current();
     },
     store,
-    guardrails: new GuardrailCoalescer(store, { flushMs: settings.guardrailFlushMs, now }),
+    guardrails: new GuardrailCoalescer(store, {
+      flushMs: settings.guardrailFlushMs,
+      samplePercent: settings.guardrailSamplePercent,
+      now,
+    }),
     upstreams,
     shadows,
     rollouts,

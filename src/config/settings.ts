@@ -216,6 +216,12 @@ export const settingsSchema = z.object({
    */
   guardrailFlushMs: int(10, 600_000).default(5000),
   /**
+   * ABGATE_GUARDRAIL_SAMPLE_PERCENT: the share of users (0-100, by a hash of the user id: the same users
+   * every time, both arms alike) whose guardrail measurements are recorded. Lower it to trade guardrail
+   * power for store work: each measured user costs the store one event per flush. @default 100
+   */
+  guardrailSamplePercent: z.coerce.number().min(0).max(100).default(100),
+  /**
    * ABGATE_ROLLOUT_LEASE_MS: lifetime of the lease that lets one gateway drive an experiment's canary;
    * the holder renews it every third of it, and a dead driver is replaced after at most this long.
    * Keep it at or below the shortest step_interval. @default 10000
@@ -286,6 +292,7 @@ export const SETTINGS_ENV: { readonly [K in keyof Settings]-?: string } = {
   adminTokenLabel: 'ABGATE_ADMIN_TOKEN_LABEL',
   liveCheckIntervalMs: 'ABGATE_LIVE_CHECK_MS',
   guardrailFlushMs: 'ABGATE_GUARDRAIL_FLUSH_MS',
+  guardrailSamplePercent: 'ABGATE_GUARDRAIL_SAMPLE_PERCENT',
   rolloutLeaseMs: 'ABGATE_ROLLOUT_LEASE_MS',
   shadowConcurrency: 'ABGATE_SHADOW_CONCURRENCY',
   shadowCompareRate: 'ABGATE_SHADOW_COMPARE_RATE',

@@ -1,6 +1,7 @@
 // The gateway's own guardrail measurements (abgate_errors, abgate_latency_ms), gathered per user in
 // memory and written to the store as one GuardrailObservation per (experiment, phase, arm, user) and
 // flush: a user sending 100 requests in 5 s costs the store one event, not 100.
+import murmurhash from 'murmurhash';
 import type { GuardrailObservation } from '../store/event-store.js';
 import type { UpstreamAttempt } from '../telemetry/request-record.js';
 
@@ -15,7 +16,12 @@ export interface GuardrailCoalescerOptions {
   readonly maxEntries?: number;
   /** Wall clock for the observations' timestamps. @default Date.now */
   readonly now?: () => number;
+  /** Share of users measured, 0-100, chosen by a hash of the user id (the same users every time). @default 100 */
+  readonly samplePercent?: number;
 }
+
+/** Seed of the guardrail sample's hash: independent of the traffic and arm draws. */
+const SAMPLE_SEED = 0x6775_6172; // guar
 
 interface Pending {
   readonly experiment: string;
@@ -64,6 +70,8 @@ export class GuardrailCoalescer {
   private readonly maxEntries: number;
   private readonly now: () => number;
   private timer: NodeJS.Timeout | undefined;
+  /** Users whose hash bucket (0-9999) is below this are measured. */
+  private readonly sampleBuckets: number;
 
   constructor(
     private readonly sink: GuardrailSink,
@@ -71,6 +79,7 @@ export class GuardrailCoalescer {
   ) {
     this.maxEntries = options.maxEntries ?? 10_000;
     this.now = options.now ?? Date.now;
+    this.sampleBuckets = Math.round((options.samplePercent ?? 100) * 100);
     if (options.flushMs > 0) {
       this.timer = setInterval(() => this.flush(), options.flushMs);
       this.timer.unref();
@@ -93,6 +102,9 @@ export class GuardrailCoalescer {
     userId: string,
     attempts: readonly UpstreamAttempt[] | undefined,
   ): void {
+    if (this.sampleBuckets < 10_000 && murmurhash.v3(userId, SAMPLE_SEED) % 10_000 >= this.sampleBuckets) {
+      return;
+    }
     const outcome = armOutcome(arm, attempts);
     if (outcome === undefined) return;
     const key = `${experiment}\u0000${phase}\u0000${arm}\u0000${userId}`;

@@ -80,6 +80,25 @@ describe('armOutcome', () => {
 });
 
 describe('GuardrailCoalescer', () => {
+  it('measures only the sampled share of users, the same users every time', () => {
+    const out: GuardrailObservation[] = [];
+    const c = new GuardrailCoalescer(
+      { recordGuardrail: (o) => out.push(o) },
+      { flushMs: 0, samplePercent: 10 },
+    );
+    const users = Array.from({ length: 20_000 }, (_, i) => `user-${i}`);
+    for (const u of users) c.observe('exp', 1, 'control', u, [{ arm: 'control', result: '2xx', ms: 1 }]);
+    c.flush();
+    const first = new Set(out.map((o) => o.userId));
+    // 10% of 20,000 within ±5 standard deviations (binomial sd ≈ 42).
+    expect(first.size).toBeGreaterThan(2000 - 212);
+    expect(first.size).toBeLessThan(2000 + 212);
+    out.length = 0;
+    for (const u of users) c.observe('exp', 1, 'treatment', u, [{ arm: 'treatment', result: '2xx', ms: 1 }]);
+    c.flush();
+    expect(new Set(out.map((o) => o.userId))).toEqual(first); // the same users, whatever the arm
+  });
+
   it('writes one observation per user and arm per flush, with the sum of latencies and any error', () => {
     const out: GuardrailObservation[] = [];
     const c = new GuardrailCoalescer({ recordGuardrail: (o) => out.push(o) }, { flushMs: 0, now: () => 7 });
