@@ -7,7 +7,7 @@
 // PUBLISH on the fixed channel <prefix>:live so every gateway re-reads that experiment. Gateways also
 // compare versions periodically (see registry.ts), so a missed message heals.
 import { Cluster, Redis } from 'ioredis';
-import { parseClusterNodes } from '../store/redis/store-client.js';
+import { closeQuietly, oneShotClient, parseClusterNodes } from '../store/redis/store-client.js';
 import type { HistoryEntry, LiveState } from '../core/lifecycle.js';
 import type { CasResult, ChangeListener, LiveStateBackend } from './live-backend.js';
 import { decodeEntry, decodeState, encodeEntry, encodeState } from './live-state-codec.js';
@@ -233,31 +233,12 @@ export async function readLiveStateFrom(
   experiment: string,
   options: { prefix?: string; timeoutMs?: number; clusterNodes?: string | undefined } = {},
 ): Promise<LiveState | undefined> {
-  const timeoutMs = options.timeoutMs ?? 5000;
-  const base = {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    connectTimeout: timeoutMs,
-    commandTimeout: timeoutMs,
-  };
-  const client = options.clusterNodes
-    ? new Cluster(parseClusterNodes(options.clusterNodes), {
-        lazyConnect: true,
-        enableOfflineQueue: false,
-        clusterRetryStrategy: () => null,
-        redisOptions: base,
-      })
-    : new Redis(url ?? 'redis://127.0.0.1:6379', { ...base, lazyConnect: true, retryStrategy: () => null });
-  client.on('error', () => {}); // surfaces as the rejection of connect() or hget()
+  const client = oneShotClient(url, options);
   try {
     await client.connect();
     const text = await client.hget(`${options.prefix ?? 'abgate'}:{${experiment}}:live`, 'state');
     return text === null ? undefined : decodeState(text, experiment);
   } finally {
-    try {
-      await client.quit();
-    } catch {
-      client.disconnect();
-    }
+    await closeQuietly(client);
   }
 }

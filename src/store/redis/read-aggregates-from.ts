@@ -1,11 +1,10 @@
 // A read-only look at a Redis store (for the CLI): one plain connection, the same reads as the store,
 // then quit. No journal, no queue, no sweeping of held outcomes: nothing is written, so it is safe to run
 // next to live gateways (outcomes still held or journaled by gateways are not included).
-import { Cluster, Redis } from 'ioredis';
 import type { AggregateQuery, DayAggregate, ExperimentAggregates } from '../event-store.js';
 import { KeyLayout } from './key-layout.js';
 import { readDays, readTotals } from './read-stats.js';
-import { parseClusterNodes, type StoreRedis } from './store-client.js';
+import { closeQuietly, oneShotClient, type StoreRedis } from './store-client.js';
 
 export interface RedisReaderOptions {
   /** First part of every key, as configured for the gateways. @default "abgate" */
@@ -22,40 +21,19 @@ export interface RedisReader {
   close(): Promise<void>;
 }
 
-/** Connects once (one attempt: a CLI reports a failure rather than wait) and reads like the store. */
+/** Connects once and reads like the store. */
 export async function openRedisReader(
   url: string | undefined,
   options: RedisReaderOptions = {},
 ): Promise<RedisReader> {
-  const timeoutMs = options.timeoutMs ?? 5000;
-  const base = {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    connectTimeout: timeoutMs,
-    commandTimeout: timeoutMs,
-  };
-  const client = options.clusterNodes
-    ? new Cluster(parseClusterNodes(options.clusterNodes), {
-        lazyConnect: true,
-        enableOfflineQueue: false,
-        clusterRetryStrategy: () => null,
-        redisOptions: base,
-      })
-    : new Redis(url ?? 'redis://127.0.0.1:6379', { ...base, lazyConnect: true, retryStrategy: () => null });
-  client.on('error', () => {}); // failures surface as rejections of connect() and the reads
+  const client = oneShotClient(url, options);
   await client.connect();
   const keys = new KeyLayout(options.keyPrefix);
   const c = client as unknown as StoreRedis;
   return {
     readAggregates: (query) => readTotals(c, keys, query),
     readDaily: (query) => readDays(c, keys, query),
-    close: async () => {
-      try {
-        await client.quit();
-      } catch {
-        client.disconnect();
-      }
-    },
+    close: () => closeQuietly(client),
   };
 }
 

@@ -85,6 +85,43 @@ export function parseClusterNodes(spec: string): { host: string; port: number }[
     });
 }
 
+/**
+ * A client for a one-off look (the CLI): a single connection attempt (a CLI reports a failure rather
+ * than wait), no offline queue, no retries; failures surface as rejections of connect() and the commands.
+ * Call connect(), then quit() when done.
+ */
+export function oneShotClient(
+  url: string | undefined,
+  options: { timeoutMs?: number; clusterNodes?: string | undefined } = {},
+): Redis | Cluster {
+  const timeoutMs = options.timeoutMs ?? 5000;
+  const base = {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
+  };
+  const client = options.clusterNodes
+    ? new Cluster(parseClusterNodes(options.clusterNodes), {
+        lazyConnect: true,
+        enableOfflineQueue: false,
+        clusterRetryStrategy: () => null,
+        redisOptions: base,
+      })
+    : new Redis(url ?? 'redis://127.0.0.1:6379', { ...base, lazyConnect: true, retryStrategy: () => null });
+  client.on('error', () => {});
+  return client;
+}
+
+/** quit(), or disconnect() when quitting fails. */
+export async function closeQuietly(client: Redis | Cluster): Promise<void> {
+  try {
+    await client.quit();
+  } catch {
+    client.disconnect();
+  }
+}
+
 export function createStoreClient(settings: StoreClientSettings): StoreRedis {
   const maxDelay = settings.reconnectMaxDelayMs ?? 2000;
   const common = {
