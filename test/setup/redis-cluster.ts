@@ -117,6 +117,9 @@ export class RedisCluster {
       'nodes.conf',
       '--cluster-node-timeout',
       String(o.nodeTimeoutMs),
+      // Replicas sync at once (Redis 7 waits 5 s for more replicas before a diskless full sync).
+      '--repl-diskless-sync-delay',
+      '0',
     ];
     if (!o.appendOnly) args.push('--appendonly', 'no');
     const servers = await Promise.all(
