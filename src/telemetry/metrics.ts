@@ -28,7 +28,10 @@ export interface GatewayMetricsOptions {
   build?: BuildInfo;
 }
 
-const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+/** Buckets of every upstream latency histogram (seconds), so served and shadow arms compare bucket for bucket. */
+export const LATENCY_BUCKETS = [
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+];
 const SEP = '\u0000';
 
 type Level<T> = Map<string, Level<T> | T>;

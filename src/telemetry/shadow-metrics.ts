@@ -1,6 +1,7 @@
 // Prometheus series of shadow arms: how their copies of requests ended, how long they took, how many
 // were dropped for want of capacity.
 import { Counter, Histogram, type Registry } from 'prom-client';
+import { LATENCY_BUCKETS } from './metrics.js';
 
 export type ShadowResult = '1xx' | '2xx' | '3xx' | '4xx' | '5xx' | 'timeout' | 'unavailable';
 
@@ -23,7 +24,7 @@ export function registerShadowMetrics(registry: Registry): ShadowMetrics {
     name: 'abgate_shadow_upstream_seconds',
     help: "Time to each shadow arm's response headers (or failure), seconds",
     labelNames: ['experiment', 'arm'],
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    buckets: LATENCY_BUCKETS,
     registers,
   });
   const dropped = new Counter({
