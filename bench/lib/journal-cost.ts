@@ -39,8 +39,7 @@ async function appendCpu(n: number): Promise<number> {
   const { journal, dispose } = openJournal();
   const cpu = process.cpuUsage();
   for (let i = 0; i < n; i++) {
-    journal.append(exposure(i));
-    journal.writeNow();
+    journal.append(exposure(i), true);
     journal.ack(1);
     if (i % 64 === 63) await new Promise((r) => setImmediate(r)); // let fsyncs and deletes run
   }

@@ -6,8 +6,8 @@
 //   while older segments are replayed, events are read back from the files.
 // - Writes: synchronous (a page-cache write is ~1.5 µs; an asynchronous one ~30 µs of CPU). The lines
 //   appended during one task are written together in a microtask right after it; a caller about to
-//   answer within the same task (a prediction and its exposure) calls `writeNow()`, so what was answered
-//   is in the file and survives a SIGKILL. A short write continues at the exact byte it stopped at, and a
+//   answer within the same task (a prediction and its exposure) appends with `now`, so what was
+//   answered is in the file and survives a SIGKILL. A short write continues at the exact byte it stopped at, and a
 //   failed write (ENOSPC…) keeps the rest buffered and is retried, so a line is never written twice or half.
 // - Durability: `whenDurable(seq)` resolves once the line is fsynced (group commit: one fsync covers
 //   every line written before it); lines nobody waits for are fsynced every `fsyncIntervalMs`. fsyncs
@@ -243,10 +243,11 @@ export class Journal<T> {
   }
 
   /**
-   * Appends an event; returns its sequence number. Never waits. Throws JournalAppendError when closed or
-   * when writes have been failing so long that the buffer is full.
+   * Appends an event; returns its sequence number. Never waits. The line is written right after this
+   * task, or before returning with `now` (a caller that answers someone within this task). Throws
+   * JournalAppendError when closed or when writes have been failing so long that the buffer is full.
    */
-  append(event: T): number {
+  append(event: T, now = false): number {
     if (this.closed) throw new JournalAppendError('the journal is closed');
     const buf = Buffer.from(`${this.options.codec.encode(event)}\n`);
     if (this.writeError && this.pendingBytes + buf.length > this.maxBufferedBytes) {
@@ -283,17 +284,9 @@ export class Journal<T> {
     } else if (this.cursor === undefined) {
       this.cursor = { segment, offset, seq };
     }
-    this.scheduleWrite();
+    if (!now) this.scheduleWrite();
+    else if (!this.retryTimer) this.writePending(); // failing writes: it stays buffered for the retry
     return seq;
-  }
-
-  /**
-   * Writes every appended line to the file now, before returning (not yet fsynced). False when writes
-   * are failing (the lines stay buffered and are retried).
-   */
-  writeNow(): boolean {
-    if (this.closed || this.retryTimer) return this.pending.length === 0;
-    return this.writePending();
   }
 
   /** The oldest `max` unacknowledged events, in order, reading from disk as needed. */

@@ -199,8 +199,7 @@ export class RedisEventStore implements EventStore {
    */
   private append(event: QueuedEvent, now = false): void {
     try {
-      this.journal.append(event);
-      if (now) this.journal.writeNow();
+      this.journal.append(event, now);
       this.kick();
     } catch (err) {
       this.failedEvents += 1;
