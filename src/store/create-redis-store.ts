@@ -20,20 +20,17 @@ async function migrateAll(
   reminderMs: number,
   retryMs: number,
 ): Promise<void> {
-  const { Cluster, Redis } = await import('ioredis');
   const { migrateExperiment } = await import('./redis/migrate-v1.js');
   const { KeyLayout } = await import('./redis/key-layout.js');
-  const { parseClusterNodes } = await import('./redis/store-client.js');
+  const { closeQuietly, oneShotClient } = await import('./redis/store-client.js');
   const keys = new KeyLayout();
   const pending = [...experiments];
   let failures = 0;
   let remindedAt = 0;
   while (pending.length > 0) {
-    const client = settings.redisCluster
-      ? new Cluster(parseClusterNodes(settings.redisCluster), { clusterRetryStrategy: () => null })
-      : new Redis(settings.redisUrl!, { maxRetriesPerRequest: 1, retryStrategy: () => null });
-    client.on('error', () => {});
+    const client = oneShotClient(settings.redisUrl, { clusterNodes: settings.redisCluster });
     try {
+      await client.connect();
       while (pending.length > 0) {
         const exp = pending[0]!;
         if ((await migrateExperiment(client, keys, exp)) === 'migrated') {
@@ -55,7 +52,7 @@ async function migrateAll(
       }
       await new Promise((r) => setTimeout(r, retryMs).unref());
     } finally {
-      client.disconnect();
+      await closeQuietly(client);
     }
   }
   if (failures > 0) logger.info({ failures }, 'v1 data migration done after retries');
